@@ -1,0 +1,186 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * The campaign model: advertiser → campaign → line items → creatives.
+ * These schemas are the contract for every store (embedded, Redis), the demo seed file and,
+ * later, the buyer API. Money is integer micros of the account currency; CPMs are micros per
+ * thousand impressions.
+ */
+
+const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
+const MicrosSchema = Type.Integer({ minimum: 0 });
+const Status = Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('archived')]);
+
+/** An advertiser: owns campaigns and creatives. */
+export const AdvertiserSchema = Type.Object({
+  id: Id,
+  name: Type.String({ minLength: 1 }),
+  /** The advertiser's domain as exchanges know it (matched against `badv`). */
+  domain: Type.String({ minLength: 1 }),
+  status: Status,
+});
+/** An advertiser. */
+export type Advertiser = Static<typeof AdvertiserSchema>;
+
+/** A frequency-cap window: at most `max` impressions per user in `windowSec`. */
+export const FrequencyCapSchema = Type.Object({
+  max: Type.Integer({ minimum: 1 }),
+  windowSec: Type.Integer({ minimum: 1 }),
+});
+
+/** A campaign: flight, budgets, goal and caps shared by its line items. */
+export const CampaignSchema = Type.Object({
+  id: Id,
+  advertiserId: Id,
+  name: Type.String({ minLength: 1 }),
+  status: Status,
+  /** Flight start and end, ISO-8601 instants. */
+  startAt: Type.String({ format: 'date-time' }),
+  endAt: Type.String({ format: 'date-time' }),
+  /** IANA time zone for the daily budget and day-parting, e.g. `America/New_York`. */
+  timeZone: Type.String({ minLength: 1 }),
+  totalBudgetMicros: MicrosSchema,
+  dailyBudgetMicros: MicrosSchema,
+  pacing: Type.Union([Type.Literal('asap'), Type.Literal('even')]),
+  goal: Type.Object({
+    type: Type.Union([
+      Type.Literal('none'),
+      Type.Literal('clicks'),
+      Type.Literal('conversions'),
+      Type.Literal('value'),
+    ]),
+    /** Target cost per goal unit (CPC / CPA) or ROAS ×1e6, depending on `type`. */
+    targetMicros: Type.Optional(MicrosSchema),
+  }),
+  frequencyCaps: Type.Array(FrequencyCapSchema),
+});
+/** A campaign. */
+export type Campaign = Static<typeof CampaignSchema>;
+
+/** One day-part window: days of week (0 = Sunday) and hours [startHour, endHour) in the campaign's time zone. */
+export const DayPartSchema = Type.Object({
+  days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1 }),
+  startHour: Type.Integer({ minimum: 0, maximum: 23 }),
+  endHour: Type.Integer({ minimum: 1, maximum: 24 }),
+});
+/** A day-part window. */
+export type DayPart = Static<typeof DayPartSchema>;
+
+const AllowBlock = Type.Object({
+  allow: Type.Optional(Type.Array(Type.String())),
+  block: Type.Optional(Type.Array(Type.String())),
+});
+
+/** Where and to whom a line item may bid. An absent field means "any". */
+export const TargetingSchema = Type.Object({
+  /** ISO-3166-1 alpha-3 country codes as OpenRTB sends them (`USA`, `DEU`). */
+  countries: Type.Optional(Type.Array(Type.String({ minLength: 2, maxLength: 3 }))),
+  /** Regions as `COUNTRY-REGION` (`USA-CA`). */
+  regions: Type.Optional(Type.Array(Type.String())),
+  /** OpenRTB device types (AdCOM list: 1 mobile/tablet, 2 PC, 3 CTV, 4 phone, 5 tablet, 6 connected device, 7 set-top box, 8 OOH). */
+  deviceTypes: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+  /** Operating systems, compared case-insensitively (`ios`, `android`, `windows`). */
+  os: Type.Optional(Type.Array(Type.String())),
+  /** Site domains (a listed domain also matches its subdomains). */
+  domains: Type.Optional(AllowBlock),
+  /** App bundles / store ids. */
+  bundles: Type.Optional(AllowBlock),
+  /** IAB content categories of the page or app (`IAB1`, `IAB1-2`; a parent matches its children). */
+  categories: Type.Optional(AllowBlock),
+  inventoryTypes: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('site'), Type.Literal('app'), Type.Literal('dooh')])),
+  ),
+  formats: Type.Optional(
+    Type.Array(
+      Type.Union([Type.Literal('banner'), Type.Literal('video'), Type.Literal('native'), Type.Literal('audio')]),
+    ),
+  ),
+  /** Banner/video sizes as `WxH`. */
+  sizes: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]+x[0-9]+$' }))),
+  dayParts: Type.Optional(Type.Array(DayPartSchema)),
+  /** Deal ids this line item bids on. */
+  deals: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /** When true, bid only through the listed deals, never in the open auction. */
+  dealsOnly: Type.Optional(Type.Boolean()),
+});
+/** Line-item targeting. */
+export type Targeting = Static<typeof TargetingSchema>;
+
+/** How a line item prices a bid (value-based strategies arrive with the scoring issue). */
+export const BidStrategySchema = Type.Union([
+  /** Always bid this CPM; no bid when the floor is higher. */
+  Type.Object({ type: Type.Literal('fixed'), cpmMicros: Type.Integer({ minimum: 1 }) }),
+  /** Bid `targetCpmMicros`, raised to meet the floor up to the line item's `maxCpmMicros`. */
+  Type.Object({ type: Type.Literal('max'), targetCpmMicros: Type.Integer({ minimum: 1 }) }),
+]);
+/** A bid strategy. */
+export type BidStrategy = Static<typeof BidStrategySchema>;
+
+/** A line item: targeting, bid strategy, price cap and the creatives it may serve. */
+export const LineItemSchema = Type.Object({
+  id: Id,
+  campaignId: Id,
+  name: Type.String({ minLength: 1 }),
+  status: Status,
+  targeting: TargetingSchema,
+  bidStrategy: BidStrategySchema,
+  /** Hard cap on any bid from this line item, CPM micros. */
+  maxCpmMicros: Type.Integer({ minimum: 1 }),
+  creativeIds: Type.Array(Id, { minItems: 1 }),
+});
+/** A line item. */
+export type LineItem = Static<typeof LineItemSchema>;
+
+/** An ad creative: markup plus what exchanges need to police it. */
+export const CreativeSchema = Type.Object({
+  id: Id,
+  advertiserId: Id,
+  name: Type.String({ minLength: 1 }),
+  format: Type.Union([Type.Literal('banner'), Type.Literal('video'), Type.Literal('native'), Type.Literal('audio')]),
+  w: Type.Optional(Type.Integer({ minimum: 1 })),
+  h: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** HTML for banners, VAST XML for video/audio, native 1.2 response JSON for native. `{{CLICK_URL}}` is replaced with the landing URL. */
+  markup: Type.String({ minLength: 1 }),
+  /** Advertiser domains declared in the bid (`adomain`). */
+  adomain: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  /** IAB content categories of the ad (`cat`). */
+  categories: Type.Array(Type.String()),
+  /** AdCOM creative attributes (`attr`). */
+  attributes: Type.Array(Type.Integer({ minimum: 1 })),
+  landingUrl: Type.String({ format: 'uri' }),
+  /** ISO-639-1 language of the creative (checked against `wlang`). */
+  language: Type.Optional(Type.String({ minLength: 2, maxLength: 3 })),
+  /** MIME type of a video/audio asset (checked against `imp.video.mimes`). */
+  mime: Type.Optional(Type.String()),
+  /** Duration in seconds of a video/audio asset. */
+  durationSec: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+/** A creative. */
+export type Creative = Static<typeof CreativeSchema>;
+
+/** Everything the bidder needs about campaigns, as one immutable value. */
+export interface CampaignData {
+  readonly advertisers: readonly Advertiser[];
+  readonly campaigns: readonly Campaign[];
+  readonly lineItems: readonly LineItem[];
+  readonly creatives: readonly Creative[];
+}
+
+/** The entity kinds a state store holds, with their schemas. */
+export const ENTITY_SCHEMAS = {
+  advertiser: AdvertiserSchema,
+  campaign: CampaignSchema,
+  lineItem: LineItemSchema,
+  creative: CreativeSchema,
+} as const;
+
+/** Name of an entity kind. */
+export type EntityKind = keyof typeof ENTITY_SCHEMAS;
+
+/** The entity type for a kind. */
+export interface EntityByKind {
+  advertiser: Advertiser;
+  campaign: Campaign;
+  lineItem: LineItem;
+  creative: Creative;
+}
