@@ -131,6 +131,24 @@ export const LineItemSchema = Type.Object({
 /** A line item. */
 export type LineItem = Static<typeof LineItemSchema>;
 
+const ImageSchema = Type.Object({
+  url: Type.String({ format: 'uri' }),
+  w: Type.Integer({ minimum: 1 }),
+  h: Type.Integer({ minimum: 1 }),
+});
+
+/** The assets of a native creative. */
+export const NativeAssetsSchema = Type.Object({
+  title: Type.String({ minLength: 1 }),
+  description: Type.Optional(Type.String()),
+  sponsoredBy: Type.Optional(Type.String()),
+  cta: Type.Optional(Type.String()),
+  image: Type.Optional(ImageSchema),
+  icon: Type.Optional(ImageSchema),
+});
+/** Native creative assets. */
+export type NativeAssets = Static<typeof NativeAssetsSchema>;
+
 /** An ad creative: markup plus what exchanges need to police it. */
 export const CreativeSchema = Type.Object({
   id: Id,
@@ -139,8 +157,10 @@ export const CreativeSchema = Type.Object({
   format: Type.Union([Type.Literal('banner'), Type.Literal('video'), Type.Literal('native'), Type.Literal('audio')]),
   w: Type.Optional(Type.Integer({ minimum: 1 })),
   h: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** HTML for banners, VAST XML for video/audio, native 1.2 response JSON for native. `{{CLICK_URL}}` is replaced with the landing URL. */
-  markup: Type.String({ minLength: 1 }),
+  /** HTML for banners, VAST XML for video/audio (required for those formats). `{{CLICK_URL}}` is replaced with the landing URL. */
+  markup: Type.Optional(Type.String({ minLength: 1 })),
+  /** Native assets (required for native creatives); assembled into a Native 1.2 response per request. */
+  native: Type.Optional(NativeAssetsSchema),
   /** Advertiser domains declared in the bid (`adomain`). */
   adomain: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   /** IAB content categories of the ad (`cat`). */
@@ -148,6 +168,8 @@ export const CreativeSchema = Type.Object({
   /** AdCOM creative attributes (`attr`). */
   attributes: Type.Array(Type.Integer({ minimum: 1 })),
   landingUrl: Type.String({ format: 'uri' }),
+  /** App bundle the ad promotes (app-install ads), declared as `bundle` and checked against `bapp`. */
+  bundle: Type.Optional(Type.String({ minLength: 1 })),
   /** ISO-639-1 language of the creative (checked against `wlang`). */
   language: Type.Optional(Type.String({ minLength: 2, maxLength: 3 })),
   /** MIME type of a video/audio asset (checked against `imp.video.mimes`). */

@@ -66,6 +66,9 @@ export function campaignDataProblems(data: CampaignData): string[] {
     if (c.format === 'banner' && (c.w === undefined || c.h === undefined)) {
       problems.push(`creative ${c.id}: banner creatives need w and h`);
     }
+    if (c.format === 'native' ? c.native === undefined : c.markup === undefined) {
+      problems.push(`creative ${c.id}: ${c.format === 'native' ? 'native creatives need native assets' : 'markup is required'}`);
+    }
   }
   for (const li of data.lineItems) {
     const advertiserId = campaignAdvertiser.get(li.campaignId);

@@ -1,0 +1,89 @@
+import { renderMarkup } from '../../creative/index.ts';
+import type { Bid, BidRequest, BidResponse } from '../../openrtb/index.ts';
+import type { OutbidEvent } from '../../reporting/index.ts';
+import type { NoticeSigner } from '../notices/notice-signer.ts';
+import type { PlannedBid } from './decide.ts';
+
+/** What turning decisions into a BidResponse needs. */
+export interface ResponseContext {
+  readonly signer: NoticeSigner;
+  /** Base URL of the notice routes, no trailing slash. */
+  readonly publicUrl: string;
+  readonly seatId: string;
+  readonly nextId: () => string;
+  readonly nowMs: number;
+  readonly currencyRates: Readonly<Record<string, number>>;
+  readonly exchange: string;
+}
+
+/** Integer micros of `currency` for `accountMicros`, rounded up so the converted price never drops below a converted floor. */
+export function toResponseMicros(accountMicros: number, currency: string, rates: Readonly<Record<string, number>>): number {
+  const rate = rates[currency] ?? 1;
+  return rate === 1 ? accountMicros : Math.ceil(accountMicros / rate - 1e-6);
+}
+
+/**
+ * Builds the BidResponse for planned bids and the bid events to record. Each bid carries signed
+ * win (nurl), billing (burl) and loss (lurl) URLs with the `${AUCTION_PRICE}`/`${AUCTION_LOSS}` macros.
+ */
+export function buildBidResponse(
+  req: BidRequest,
+  planned: readonly PlannedBid[],
+  currency: string,
+  ctx: ResponseContext,
+): { response: BidResponse; events: OutbidEvent[] } {
+  const bids: Bid[] = [];
+  const events: OutbidEvent[] = [];
+  for (const p of planned) {
+    const id = ctx.nextId();
+    const li = p.lineItem;
+    const c = p.creative.creative;
+    const bpMicros = toResponseMicros(p.priceMicros, currency, ctx.currencyRates);
+    const q = ctx.signer.query({
+      bid: id,
+      imp: p.imp.id,
+      li: li.lineItem.id,
+      c: li.campaign.id,
+      cr: c.id,
+      bp: bpMicros,
+      cur: currency,
+      ts: ctx.nowMs,
+    });
+    const bid: Bid = {
+      id,
+      impid: p.imp.id,
+      price: bpMicros / 1_000_000,
+      nurl: `${ctx.publicUrl}/notice/win?${q}&price=\${AUCTION_PRICE}`,
+      burl: `${ctx.publicUrl}/notice/billing?${q}&price=\${AUCTION_PRICE}`,
+      lurl: `${ctx.publicUrl}/notice/loss?${q}&price=\${AUCTION_PRICE}&loss=\${AUCTION_LOSS}`,
+      adm: p.fit.nativeAdm ?? renderMarkup(c, c.landingUrl),
+      adomain: [...c.adomain],
+      cid: li.campaign.id,
+      crid: c.id,
+      cat: [...c.categories],
+      mtype: p.fit.mtype,
+    };
+    if (c.attributes.length > 0) bid.attr = [...c.attributes];
+    if (p.fit.w !== undefined) bid.w = p.fit.w;
+    if (p.fit.h !== undefined) bid.h = p.fit.h;
+    if (p.dealId !== undefined) bid.dealid = p.dealId;
+    if (c.language !== undefined) bid.language = c.language;
+    if (c.bundle !== undefined) bid.bundle = c.bundle;
+    bids.push(bid);
+    events.push({
+      type: 'bid',
+      ts: ctx.nowMs,
+      bidId: id,
+      requestId: req.id,
+      impId: p.imp.id,
+      exchange: ctx.exchange,
+      lineItemId: li.lineItem.id,
+      campaignId: li.campaign.id,
+      creativeId: c.id,
+      priceMicros: p.priceMicros,
+      currency,
+      dealId: p.dealId,
+    });
+  }
+  return { response: { id: req.id, cur: currency, seatbid: [{ seat: ctx.seatId, bid: bids }] }, events };
+}

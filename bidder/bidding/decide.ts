@@ -1,0 +1,224 @@
+import { furtherReason, type NoBidReasonName, type Rng } from '../../core/index.ts';
+import { type CompiledCreative, type Fit, fitCreative, type NativeRequest, parseNativeRequest } from '../../creative/index.ts';
+import type { BidRequest, Deal, Imp } from '../../openrtb/index.ts';
+import type { CompiledLineItem, CompiledSnapshot } from '../targeting/compile-snapshot.ts';
+import { matchLineItems } from '../targeting/match-line-items.ts';
+import { requestContext } from '../targeting/request-context.ts';
+import { priceBid } from './price-bid.ts';
+
+/** Settings the decision needs (from config). */
+export interface DecideOptions {
+  readonly seatId: string;
+  readonly accountCurrency: string;
+  /** Account-currency units per one unit of each currency (account currency = 1). */
+  readonly currencyRates: Readonly<Record<string, number>>;
+}
+
+/** A bid chosen for one imp, priced in account micros. */
+export interface PlannedBid {
+  readonly imp: Imp;
+  readonly lineItem: CompiledLineItem;
+  readonly creative: CompiledCreative;
+  readonly fit: Fit;
+  readonly priceMicros: number;
+  readonly dealId: string | undefined;
+}
+
+/** The outcome of evaluating a request: bids (at least one) or a no-bid reason. */
+export type Decision =
+  | { readonly kind: 'bid'; readonly bids: readonly PlannedBid[]; readonly currency: string }
+  | { readonly kind: 'nobid'; readonly reason: NoBidReasonName };
+
+interface Blocks {
+  bcat: ReadonlySet<string> | undefined;
+  badv: ReadonlySet<string> | undefined;
+  bapp: ReadonlySet<string> | undefined;
+  wlang: readonly string[] | undefined;
+}
+
+function lowerSet(list: readonly string[] | null | undefined): ReadonlySet<string> | undefined {
+  return list && list.length > 0 ? new Set(list.map((s) => s.toLowerCase())) : undefined;
+}
+
+/** Micros of the account currency for `amount` units of `cur`, rounded up so a converted floor is never undercut. */
+function floorMicros(amount: number | undefined, cur: string, rates: DecideOptions['currencyRates']): number | undefined {
+  if (amount === undefined || amount <= 0) return 0;
+  const rate = rates[cur.toUpperCase()];
+  if (rate === undefined) return undefined;
+  return Math.ceil(amount * rate * 1_000_000 - 1e-6);
+}
+
+function blocked(cc: CompiledCreative, li: CompiledLineItem, b: Blocks, battr: readonly number[] | null | undefined): boolean {
+  const c = cc.creative;
+  if (b.bcat) {
+    for (const cat of c.categories) {
+      const u = cat.toUpperCase();
+      if (b.bcat.has(u)) return true;
+      const dash = u.indexOf('-');
+      if (dash > 0 && b.bcat.has(u.slice(0, dash))) return true;
+    }
+  }
+  if (b.badv) {
+    if (b.badv.has(li.advertiser.domain.toLowerCase())) return true;
+    for (const d of cc.adomain) if (b.badv.has(d)) return true;
+  }
+  if (b.bapp && c.bundle !== undefined && b.bapp.has(c.bundle.toLowerCase())) return true;
+  if (battr && battr.length > 0) {
+    for (const a of c.attributes) if (battr.includes(a)) return true;
+  }
+  if (b.wlang) {
+    const lang = c.language?.toLowerCase();
+    if (lang === undefined || !b.wlang.some((w) => w === lang || w.startsWith(`${lang}-`))) return true;
+  }
+  return false;
+}
+
+function impFormats(imp: Imp): string[] {
+  const f: string[] = [];
+  if (imp.banner) f.push('banner');
+  if (imp.video) f.push('video');
+  if (imp.native) f.push('native');
+  if (imp.audio) f.push('audio');
+  return f;
+}
+
+function impSizes(imp: Imp): string[] {
+  const s: string[] = [];
+  const b = imp.banner;
+  if (b?.w && b.h) s.push(`${b.w}x${b.h}`);
+  for (const f of b?.format ?? []) if (f.w && f.h) s.push(`${f.w}x${f.h}`);
+  const v = imp.video;
+  if (v?.w && v.h) s.push(`${v.w}x${v.h}`);
+  return s;
+}
+
+/** Picks the response currency: the account currency when the exchange accepts it, else the first accepted one we have a rate for. */
+function responseCurrency(req: BidRequest, opts: DecideOptions): string | undefined {
+  const cur = req.cur;
+  if (!cur || cur.length === 0) return opts.currencyRates.USD !== undefined ? 'USD' : undefined;
+  const upper = cur.map((c) => c.toUpperCase());
+  if (upper.includes(opts.accountCurrency)) return opts.accountCurrency;
+  return upper.find((c) => opts.currencyRates[c] !== undefined);
+}
+
+/**
+ * Decides a request: targeting, creative fit, blocks, deals, floors and price. Pure: no I/O, time
+ * and randomness come in as arguments, the snapshot is immutable — so it can run in a worker.
+ * Per imp it returns the best deal bid and the best open-market bid (when the auction is open).
+ */
+export function decide(snap: CompiledSnapshot, req: BidRequest, nowMs: number, rng: Rng, opts: DecideOptions): Decision {
+  if (snap.lineItems.length === 0) return { kind: 'nobid', reason: 'NO_CAMPAIGNS' };
+  if (req.bseat?.includes(opts.seatId) || (req.wseat && req.wseat.length > 0 && !req.wseat.includes(opts.seatId))) {
+    return { kind: 'nobid', reason: 'SEAT_BLOCKED' };
+  }
+  const currency = responseCurrency(req, opts);
+  if (currency === undefined) return { kind: 'nobid', reason: 'CURRENCY_UNSUPPORTED' };
+  const matched = matchLineItems(snap, requestContext(req), nowMs);
+  if (matched.length === 0) return { kind: 'nobid', reason: 'NO_MATCHING_LINE_ITEM' };
+
+  const blocks: Blocks = {
+    bcat: req.bcat && req.bcat.length > 0 ? new Set(req.bcat.map((c) => c.toUpperCase())) : undefined,
+    badv: lowerSet(req.badv),
+    bapp: lowerSet(req.bapp),
+    wlang: req.wlang && req.wlang.length > 0 ? req.wlang.map((l) => l.toLowerCase()) : req.wlangb && req.wlangb.length > 0 ? req.wlangb.map((l) => l.toLowerCase()) : undefined,
+  };
+  const bids: PlannedBid[] = [];
+  let reason: NoBidReasonName = 'UNSUPPORTED_IMP';
+  for (const imp of req.imp) {
+    const result = decideImp(imp, matched, blocks, req, rng, opts);
+    if (Array.isArray(result)) bids.push(...result);
+    else reason = furtherReason(reason, result);
+  }
+  return bids.length > 0 ? { kind: 'bid', bids, currency } : { kind: 'nobid', reason };
+}
+
+function decideImp(
+  imp: Imp,
+  matched: readonly CompiledLineItem[],
+  blocks: Blocks,
+  req: BidRequest,
+  rng: Rng,
+  opts: DecideOptions,
+): PlannedBid[] | NoBidReasonName {
+  const formats = impFormats(imp);
+  if (formats.length === 0) return 'UNSUPPORTED_IMP';
+  const sizes = impSizes(imp);
+  const secure = imp.secure === 1;
+  const privateAuction = imp.pmp?.private_auction === 1;
+  const deals = (imp.pmp?.deals ?? []).filter((d) => !d.wseat || d.wseat.length === 0 || d.wseat.includes(opts.seatId));
+  const openFloor = floorMicros(imp.bidfloor ?? undefined, imp.bidfloorcur ?? 'USD', opts.currencyRates);
+  const nativeReq: NativeRequest | undefined = imp.native ? parseNativeRequest(imp.native.request) : undefined;
+
+  let reason: NoBidReasonName = 'NO_MATCHING_LINE_ITEM';
+  let bestOpen: PlannedBid | undefined;
+  let bestDeal: PlannedBid | undefined;
+  for (const li of matched) {
+    if (li.formats && !formats.some((f) => li.formats!.has(f))) continue;
+    if (li.sizes && !sizes.some((s) => li.sizes!.has(s))) continue;
+    const liDeals = li.deals ? deals.filter((d) => li.deals!.has(d.id)) : [];
+    const openAllowed = !privateAuction && !li.dealsOnly;
+    if (!openAllowed && liDeals.length === 0) {
+      reason = furtherReason(reason, 'PRIVATE_AUCTION_NO_DEAL');
+      continue;
+    }
+    // Creatives that fit, are https when required and are not blocked.
+    const eligible: { cc: CompiledCreative; fit: Fit }[] = [];
+    for (const cc of li.creatives) {
+      const fit = fitCreative(cc, imp, nativeReq);
+      if (!fit) {
+        reason = furtherReason(reason, 'NO_FITTING_CREATIVE');
+        continue;
+      }
+      if (secure && !cc.secure) {
+        reason = furtherReason(reason, 'SECURE_REQUIRED');
+        continue;
+      }
+      if (blocked(cc, li, blocks, fit.battr)) {
+        reason = furtherReason(reason, 'BLOCKED_BY_REQUEST');
+        continue;
+      }
+      eligible.push({ cc, fit });
+    }
+    if (eligible.length === 0) continue;
+    if (openAllowed) {
+      if (openFloor === undefined) reason = furtherReason(reason, 'CURRENCY_UNSUPPORTED');
+      else {
+        const price = priceBid(li.lineItem, openFloor);
+        if (price === undefined) reason = furtherReason(reason, 'BELOW_FLOOR');
+        else if (!bestOpen || price > bestOpen.priceMicros) {
+          const pick = eligible[Math.floor(rng.next() * eligible.length)]!;
+          bestOpen = { imp, lineItem: li, creative: pick.cc, fit: pick.fit, priceMicros: price, dealId: undefined };
+        }
+      }
+    }
+    for (const deal of liDeals) {
+      const dealBid = priceDeal(deal, li, eligible, imp, rng, opts);
+      if (typeof dealBid === 'string') reason = furtherReason(reason, dealBid);
+      else if (!bestDeal || dealBid.priceMicros > bestDeal.priceMicros) bestDeal = dealBid;
+    }
+  }
+  const out: PlannedBid[] = [];
+  if (bestDeal) out.push(bestDeal);
+  if (bestOpen) out.push(bestOpen);
+  return out.length > 0 ? out : reason;
+}
+
+function priceDeal(
+  deal: Deal,
+  li: CompiledLineItem,
+  eligible: readonly { cc: CompiledCreative; fit: Fit }[],
+  imp: Imp,
+  rng: Rng,
+  opts: DecideOptions,
+): PlannedBid | NoBidReasonName {
+  const wadomain = deal.wadomain && deal.wadomain.length > 0 ? lowerSet(deal.wadomain) : undefined;
+  const allowed = wadomain ? eligible.filter((e) => e.cc.adomain.some((d) => wadomain.has(d))) : eligible;
+  if (allowed.length === 0) return 'BLOCKED_BY_REQUEST';
+  const floor = floorMicros(deal.bidfloor ?? undefined, deal.bidfloorcur ?? imp.bidfloorcur ?? 'USD', opts.currencyRates);
+  if (floor === undefined) return 'CURRENCY_UNSUPPORTED';
+  // at=3: fixed-price deal — the price is the deal floor, if the line item may pay it.
+  const price = deal.at === 3 ? (floor > 0 && floor <= li.lineItem.maxCpmMicros ? floor : undefined) : priceBid(li.lineItem, floor);
+  if (price === undefined) return 'BELOW_FLOOR';
+  const pick = allowed[Math.floor(rng.next() * allowed.length)]!;
+  return { imp, lineItem: li, creative: pick.cc, fit: pick.fit, priceMicros: price, dealId: deal.id };
+}

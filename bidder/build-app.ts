@@ -1,0 +1,128 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Config } from '../config/index.ts';
+import type { Clock, Rng, StateStore } from '../core/index.ts';
+import type { EventSink } from '../reporting/index.ts';
+import { CampaignIndex } from './campaign-index.ts';
+import { BidderErrors } from './errors.ts';
+import { type BidderMetrics, createMetrics } from './metrics.ts';
+import { NoticeLedger } from './notices/billing-ledger.ts';
+import { NoticeSigner } from './notices/notice-signer.ts';
+import { bidRoutes } from './routes/bid.ts';
+import { healthRoutes } from './routes/health.ts';
+import { noticeRoutes } from './routes/notices.ts';
+
+/** Everything the app is built from; the composition root (CLI) or a test supplies it. */
+export interface AppDeps {
+  config: Config;
+  store: StateStore;
+  sink: EventSink;
+  clock: Clock;
+  rng: Rng;
+  /** HMAC key for notice URLs. */
+  secret: string;
+  /** Makes unique bid ids. */
+  nextId: () => string;
+  /** A pino logger; none (silent) in tests. */
+  logger?: FastifyBaseLogger;
+  /** Include Node process metrics in /metrics. */
+  processMetrics?: boolean;
+}
+
+/** The app plus handles tests and the CLI use. */
+export interface Bidder {
+  app: FastifyInstance;
+  index: CampaignIndex;
+  metrics: BidderMetrics;
+}
+
+const BID_ROUTE = '/openrtb2/bid';
+
+/**
+ * Builds the bidder's fastify app without listening (tests use `app.inject`, `main` listens).
+ * Loads the campaign snapshot before resolving, so a built app is ready to bid.
+ */
+export async function buildApp(deps: AppDeps): Promise<Bidder> {
+  const { config, clock } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // Request logs cost more than a bid on the hot path; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    keepAliveTimeout: 75_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const metrics = createMetrics(deps.processMetrics ?? false);
+  let closing = false;
+  const index = new CampaignIndex(deps.store, {
+    onError: (err) => app.log.error({ err }, 'campaign snapshot rebuild failed; keeping the last good one'),
+    onSwap: (snap) => {
+      metrics.snapshotVersion.set(snap.version);
+      metrics.activeLineItems.set(snap.lineItems.length);
+      app.log.info({ version: snap.version, lineItems: snap.lineItems.length }, 'campaign snapshot loaded');
+    },
+  });
+  const signer = new NoticeSigner(deps.secret);
+  const receivedAtKey = Symbol('receivedAt');
+  app.addHook('onRequest', async (req) => {
+    (req as unknown as Record<symbol, number>)[receivedAtKey] = clock.monotonic();
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onClose', async () => {
+    index.stop();
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const e = BidderErrors.HTTP_NOT_FOUND;
+    void reply.code(e.statusCode).send({ error: { code: e.code, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status < 500) {
+      const code =
+        err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? BidderErrors.BID_BODY_TOO_LARGE.code
+          : err.code?.startsWith('BID_') || err.code?.startsWith('NOTICE_')
+            ? err.code
+            : BidderErrors.HTTP_BAD_REQUEST.code;
+      // Oversize bodies are a client fault like any other: 400 with the reason (not 413), per the bid API contract.
+      return reply.code(code === BidderErrors.BID_BODY_TOO_LARGE.code ? 400 : status).send({ error: { code, message: err.message } });
+    }
+    if (req.routeOptions.url === BID_ROUTE) {
+      // A fault of ours must not surface as a 5xx to an exchange: no-bid, logged and counted.
+      req.log.error({ err }, 'bid route failed; answering no-bid');
+      metrics.request('nobid', 'TECHNICAL_ERROR', 0);
+      return reply.code(204).send();
+    }
+    req.log.error({ err }, 'request failed');
+    const e = BidderErrors.INTERNAL;
+    return reply.code(e.statusCode).send({ error: { code: e.code, message: 'internal error' } });
+  });
+
+  const isClosing = () => closing;
+  await app.register(healthRoutes, { index, metrics, isClosing });
+  await app.register(bidRoutes, {
+    config,
+    index,
+    sink: deps.sink,
+    metrics,
+    signer,
+    clock,
+    rng: deps.rng,
+    nextId: deps.nextId,
+    isClosing,
+    receivedAt: (req) => (req as unknown as Record<symbol, number>)[receivedAtKey] ?? clock.monotonic(),
+  });
+  await app.register(noticeRoutes, {
+    config,
+    sink: deps.sink,
+    metrics,
+    signer,
+    ledger: new NoticeLedger(config.noticeDedupTtlSec * 1000),
+    clock,
+  });
+  await index.start();
+  return { app, index, metrics };
+}

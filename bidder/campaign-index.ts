@@ -1,0 +1,72 @@
+import type { StateStore } from '../core/index.ts';
+import { type CompiledSnapshot, compileSnapshot } from './targeting/compile-snapshot.ts';
+
+/**
+ * Holds the compiled snapshot the bid route reads, and rebuilds it when the store says campaigns
+ * changed. Rebuilds are coalesced (one in flight, at most one queued) and a failed rebuild keeps
+ * the last good snapshot, so a bad write never stops bidding.
+ */
+export class CampaignIndex {
+  #snapshot: CompiledSnapshot | undefined;
+  #running: Promise<void> | undefined;
+  #queued = false;
+  #unsubscribe: (() => void) | undefined;
+  readonly #store: StateStore;
+  readonly #onError: (err: unknown) => void;
+  readonly #onSwap: (snap: CompiledSnapshot) => void;
+
+  constructor(store: StateStore, hooks: { onError: (err: unknown) => void; onSwap: (snap: CompiledSnapshot) => void }) {
+    this.#store = store;
+    this.#onError = hooks.onError;
+    this.#onSwap = hooks.onSwap;
+  }
+
+  /** The snapshot in use, or undefined before the first load. */
+  get current(): CompiledSnapshot | undefined {
+    return this.#snapshot;
+  }
+
+  /** Loads the first snapshot (throws if it cannot) and follows store changes afterwards. */
+  async start(): Promise<void> {
+    this.#unsubscribe = this.#store.subscribe(() => {
+      this.refresh().catch(this.#onError);
+    });
+    await this.#rebuild();
+  }
+
+  /** Rebuilds from the store; concurrent calls collapse into one extra rebuild. */
+  refresh(): Promise<void> {
+    if (this.#running) {
+      this.#queued = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#queued = false;
+          try {
+            await this.#rebuild();
+          } catch (err) {
+            this.#onError(err);
+          }
+        } while (this.#queued);
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  async #rebuild(): Promise<void> {
+    const { version, data } = await this.#store.load();
+    if (this.#snapshot && version <= this.#snapshot.version) return;
+    const snap = compileSnapshot(data, version);
+    this.#snapshot = snap;
+    this.#onSwap(snap);
+  }
+
+  /** Stops following the store. */
+  stop(): void {
+    this.#unsubscribe?.();
+  }
+}

@@ -1,0 +1,128 @@
+import { gunzip, inflate } from 'node:zlib';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/index.ts';
+import { type Clock, NoBidReason, type NoBidReasonName, type Rng } from '../../core/index.ts';
+import { BidResponseSchema, parseBidRequest } from '../../openrtb/index.ts';
+import type { EventSink } from '../../reporting/index.ts';
+import { buildBidResponse } from '../bidding/build-response.ts';
+import { decide } from '../bidding/decide.ts';
+import type { CampaignIndex } from '../campaign-index.ts';
+import { BidderErrors, ErrorBodySchema } from '../errors.ts';
+import type { BidderMetrics } from '../metrics.ts';
+import type { NoticeSigner } from '../notices/notice-signer.ts';
+
+/** What the bid route needs. */
+export interface BidRouteOptions {
+  config: Config;
+  index: CampaignIndex;
+  sink: EventSink;
+  metrics: BidderMetrics;
+  signer: NoticeSigner;
+  clock: Clock;
+  rng: Rng;
+  nextId: () => string;
+  isClosing: () => boolean;
+  /** When the request arrived (clock.monotonic), recorded by the app's onRequest hook. */
+  receivedAt: (req: FastifyRequest) => number;
+}
+
+type DecodeError = Error & { statusCode: number; code: string };
+
+function decodeError(def: { code: string; statusCode: number }, message: string): DecodeError {
+  return Object.assign(new Error(message), { statusCode: def.statusCode, code: def.code });
+}
+
+/**
+ * `POST /openrtb2/bid`. The body is taken as raw bytes (gzip/deflate decoded here, with the
+ * decompressed size capped at BODY_LIMIT_BYTES) and parsed by `parseBidRequest`, which is what
+ * a scoring worker will run unchanged. Answers a BidResponse, a no-bid (204, or 200 `{id, nbr}`
+ * for exchanges configured with `noBidResponse: "nbr"`), or 400 for malformed input; never a 5xx.
+ */
+export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promise<void> {
+  const { config } = o;
+  const limit = config.bodyLimitBytes;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (req, body, done) => {
+    const buf = body as Buffer;
+    const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+    if (enc === 'identity' || enc === '') return done(null, buf);
+    const codec = enc === 'gzip' || enc === 'x-gzip' ? gunzip : enc === 'deflate' ? inflate : undefined;
+    if (!codec) return done(decodeError(BidderErrors.BID_BAD_ENCODING, `unsupported Content-Encoding: ${enc}`), undefined);
+    codec(buf, { maxOutputLength: limit }, (err, out) => {
+      if (!err) return done(null, out);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return done(decodeError(BidderErrors.BID_BODY_TOO_LARGE, `decompressed body exceeds ${limit} bytes`), undefined);
+      }
+      return done(decodeError(BidderErrors.BID_BAD_ENCODING, `body does not decode as ${enc}`), undefined);
+    });
+  });
+
+  const decideOpts = {
+    seatId: config.seatId,
+    accountCurrency: config.accountCurrency,
+    currencyRates: config.currencyRates,
+  };
+
+  app.post(
+    '/openrtb2/bid',
+    // The 200 schema compiles a fast-json-stringify serializer for bids; no-bid `{id, nbr}` bodies are sent pre-serialized.
+    { schema: { response: { 200: BidResponseSchema, 204: {}, 400: ErrorBodySchema } } },
+    async (request, reply) => {
+      const t0 = o.receivedAt(request);
+      const seconds = () => (o.clock.monotonic() - t0) / 1000;
+      const exchange = (request.query as { exchange?: unknown }).exchange;
+      const exchangeName = typeof exchange === 'string' && exchange !== '' ? exchange : 'default';
+      const exchangeCfg = config.exchanges[exchangeName];
+
+      const body = request.body;
+      const parsed = parseBidRequest(Buffer.isBuffer(body) ? body : Buffer.alloc(0), config.maxJsonDepth);
+      if (!parsed.ok) {
+        const def =
+          parsed.code === 'INVALID_JSON'
+            ? BidderErrors.BID_INVALID_JSON
+            : parsed.code === 'TOO_DEEP'
+              ? BidderErrors.BID_TOO_DEEP
+              : BidderErrors.BID_INVALID_REQUEST;
+        o.metrics.request('invalid', def.code, seconds());
+        return reply.code(400).send({ error: { code: def.code, message: parsed.message } });
+      }
+      const req = parsed.request;
+
+      const noBid = (reason: NoBidReasonName) => {
+        o.metrics.request('nobid', reason, seconds());
+        if (exchangeCfg?.noBidResponse === 'nbr') {
+          return reply
+            .code(200)
+            .type('application/json')
+            .send(JSON.stringify({ id: req.id, nbr: NoBidReason[reason].nbr }));
+        }
+        return reply.code(204).send();
+      };
+
+      const snap = o.index.current;
+      if (!snap || o.isClosing()) return noBid('NOT_READY');
+      const tmaxMs = req.tmax !== undefined && req.tmax > 0 ? req.tmax : config.defaultTmaxMs;
+      const budgetMs = tmaxMs - (exchangeCfg?.networkAllowanceMs ?? config.networkAllowanceMs);
+      if (o.clock.monotonic() - t0 >= budgetMs) return noBid('DEADLINE');
+
+      const nowMs = o.clock.now();
+      const decision = decide(snap, req, nowMs, o.rng, decideOpts);
+      if (decision.kind === 'nobid') return noBid(decision.reason);
+      const { response, events } = buildBidResponse(req, decision.bids, decision.currency, {
+        signer: o.signer,
+        publicUrl: config.publicUrl,
+        seatId: config.seatId,
+        nextId: o.nextId,
+        nowMs,
+        currencyRates: config.currencyRates,
+        exchange: exchangeName,
+      });
+      // Past the deadline the exchange has moved on: a late bid can only be lost or mis-billed.
+      if (o.clock.monotonic() - t0 >= budgetMs) return noBid('DEADLINE');
+      for (const e of events) o.sink.emit(e);
+      for (const b of decision.bids) o.metrics.bids.labels(String(b.fit.mtype)).inc();
+      o.metrics.request('bid', '', seconds());
+      return reply.code(200).send(response);
+    },
+  );
+}

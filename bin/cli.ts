@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/index.ts';
+
+const USAGE = `Usage: outbid <command> [options]
+
+Commands:
+  serve     Run the bidder (OpenRTB endpoint, notices, health, metrics).
+            Configured by environment variables; see README "Configuration".
+
+Options:
+  -h, --help     Show this help
+  -v, --version  Show the version
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+  });
+  const command = positionals[0];
+  if (values.version) {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return 0;
+  }
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return command === undefined && !values.help ? 1 : 0;
+  }
+  switch (command) {
+    case 'serve': {
+      const { serve } = await import('./serve.ts');
+      await serve(process.env);
+      return -1; // keeps running until a signal
+    }
+    default:
+      console.error(`outbid: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) console.error(`outbid: ${err.message}`);
+    else console.error('outbid: fatal:', err);
+    process.exitCode = 1;
+  },
+);

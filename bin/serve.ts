@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { buildApp } from '../bidder/index.ts';
+import { type Config, loadConfig } from '../config/index.ts';
+import {
+  type CampaignData,
+  campaignDataProblems,
+  idGenerator,
+  type StateStore,
+  seededRng,
+  systemClock,
+} from '../core/index.ts';
+import { MemoryStateStore } from '../core/store/memory-store.ts';
+import { RedisStateStore } from '../core/store/redis-store.ts';
+import { MemoryEventSink } from '../reporting/index.ts';
+
+/** Reads OUTBID_SECRET, or the per-DATA_DIR secret file, creating it (0600) on first start. */
+async function resolveSecret(config: Config, log: pino.Logger): Promise<string> {
+  if (config.secret !== undefined) return config.secret;
+  const file = join(config.dataDir, 'secret');
+  try {
+    const s = (await readFile(file, 'utf8')).trim();
+    if (s.length >= 32) return s;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  log.warn({ file }, 'OUTBID_SECRET not set: generated one for this DATA_DIR; set OUTBID_SECRET when running several instances');
+  return secret;
+}
+
+/** Loads the demo campaigns into an empty store, refusing a file that does not validate. */
+async function seedDemo(store: StateStore, config: Config, log: pino.Logger): Promise<void> {
+  if (!config.seedDemo || (await store.version()) > 0) return;
+  const path = resolve(config.demoDataPath);
+  const data = JSON.parse(await readFile(path, 'utf8')) as CampaignData;
+  const problems = campaignDataProblems(data);
+  if (problems.length > 0) throw new Error(`demo data ${path} is invalid:\n  - ${problems.join('\n  - ')}`);
+  await store.replaceAll(data);
+  log.info({ path, lineItems: data.lineItems.length }, 'seeded demo campaigns into the empty store');
+}
+
+/** `outbid serve`: the composition root. Builds everything from the environment, listens, and shuts down gracefully on SIGTERM/SIGINT. */
+export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env);
+  const log = pino({ level: config.logLevel, base: { service: 'outbid' } });
+  await mkdir(config.dataDir, { recursive: true });
+  const store: StateStore = config.redisUrl
+    ? new RedisStateStore({ url: config.redisUrl, prefix: config.redisPrefix, onError: (err) => log.error({ err }, 'state store') })
+    : new MemoryStateStore({ snapshotPath: join(config.dataDir, 'state.json'), onError: (err) => log.error({ err }, 'state store') });
+  await store.ready();
+  await seedDemo(store, config, log);
+  const secret = await resolveSecret(config, log);
+  const sink = new MemoryEventSink();
+  const { app } = await buildApp({
+    config,
+    store,
+    sink,
+    clock: systemClock,
+    rng: seededRng(randomBytes(4).readUInt32LE(0)),
+    secret,
+    nextId: idGenerator(`${randomBytes(6).toString('base64url')}-`),
+    logger: log,
+    processMetrics: true,
+  });
+  await app.listen({ host: config.host, port: config.port });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: draining in-flight requests');
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    try {
+      await app.close();
+      await sink.flush();
+      await store.close();
+      log.info('stopped');
+      process.exitCode = 0;
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,1 @@
+export { type Config, ConfigError, type ExchangeConfig, loadConfig } from './load-config.ts';

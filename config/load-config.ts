@@ -1,0 +1,186 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import Type, { type Static } from 'typebox';
+
+/**
+ * The one place that reads `process.env`. Every variable is validated at start and every problem
+ * is reported at once (prebid-server's config validation does the same), so an operator fixes a
+ * bad deployment in one round.
+ */
+
+const ExchangeSchema = Type.Object(
+  {
+    /** `204` (default) answers a no-bid with an empty 204; `nbr` answers 200 `{id, nbr}`. */
+    noBidResponse: Type.Optional(Type.Enum(['204', 'nbr'])),
+    /** Overrides NETWORK_ALLOWANCE_MS for this exchange. */
+    networkAllowanceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Per-exchange settings, keyed by the `exchange` query parameter of the bid endpoint. */
+export type ExchangeConfig = Static<typeof ExchangeSchema>;
+
+const EnvSchema = Type.Object({
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
+  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  PUBLIC_URL: Type.Optional(Type.String()),
+  DATA_DIR: Type.String({ default: './data', minLength: 1 }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_PREFIX: Type.String({ default: '' }),
+  OUTBID_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  SEAT_ID: Type.String({ default: 'outbid', minLength: 1 }),
+  ACCOUNT_CURRENCY: Type.String({ default: 'USD', pattern: '^[A-Z]{3}$' }),
+  CURRENCY_RATES: Type.String({ default: '{}' }),
+  EXCHANGES: Type.String({ default: '{}' }),
+  BODY_LIMIT_BYTES: Type.Integer({ default: 262_144, minimum: 1024, maximum: 16_777_216 }),
+  MAX_JSON_DEPTH: Type.Integer({ default: 64, minimum: 8, maximum: 1024 }),
+  DEFAULT_TMAX_MS: Type.Integer({ default: 200, minimum: 10, maximum: 10_000 }),
+  NETWORK_ALLOWANCE_MS: Type.Integer({ default: 20, minimum: 0, maximum: 10_000 }),
+  NOTICE_DEDUP_TTL_SEC: Type.Integer({ default: 86_400, minimum: 60 }),
+  DEMO_DATA: Type.String({ default: 'config/demo-data.json' }),
+  SEED_DEMO: Type.Boolean({ default: true }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 600_000 }),
+});
+
+/** The validated configuration. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Base of the notice URLs put in bids (no trailing slash). */
+  publicUrl: string;
+  dataDir: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  /** HMAC key for notice URLs; undefined means "generate one per DATA_DIR" (single-instance use only). */
+  secret: string | undefined;
+  logLevel: string;
+  seatId: string;
+  accountCurrency: string;
+  /** Account-currency units per one unit of each other currency; the account currency is 1. */
+  currencyRates: Readonly<Record<string, number>>;
+  exchanges: Readonly<Record<string, ExchangeConfig>>;
+  bodyLimitBytes: number;
+  maxJsonDepth: number;
+  defaultTmaxMs: number;
+  networkAllowanceMs: number;
+  noticeDedupTtlSec: number;
+  demoDataPath: string;
+  seedDemo: boolean;
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown by `loadConfig` with every problem found. */
+export class ConfigError extends Error {
+  readonly code = 'CFG_INVALID';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const ajv = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true, strict: false });
+const validateEnv = ajv.compile<Static<typeof EnvSchema>>(EnvSchema as object);
+const validateExchange = ajv.compile<ExchangeConfig>(ExchangeSchema as object);
+
+function describe(e: ErrorObject): string {
+  return e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}` : String(e.message);
+}
+
+function parseJson(name: string, text: string, problems: string[]): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    problems.push(`${name}: not valid JSON (${(err as Error).message})`);
+    return undefined;
+  }
+}
+
+/** Reads and validates configuration from `env` (default `process.env`); throws ConfigError listing every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const keys = Object.keys(EnvSchema.properties);
+  const raw: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = env[k];
+    if (v !== undefined && v !== '') raw[k] = v;
+  }
+  const problems: string[] = [];
+  if (!validateEnv(raw)) {
+    for (const e of validateEnv.errors ?? []) {
+      const name = e.instancePath.replace(/^\//, '') || String(e.params.missingProperty ?? '');
+      const got = name === 'OUTBID_SECRET' ? '(hidden)' : JSON.stringify(env[name]);
+      problems.push(`${name}: ${describe(e)} (got ${got})`);
+    }
+  }
+  const e = raw as Static<typeof EnvSchema>;
+
+  let publicUrl = `http://localhost:${e.PORT ?? 8080}`;
+  if (e.PUBLIC_URL !== undefined) {
+    try {
+      const u = new URL(e.PUBLIC_URL);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      publicUrl = e.PUBLIC_URL.replace(/\/+$/, '');
+    } catch {
+      problems.push(`PUBLIC_URL: must be an absolute http(s) URL (got ${JSON.stringify(e.PUBLIC_URL)})`);
+    }
+  }
+
+  const accountCurrency = typeof e.ACCOUNT_CURRENCY === 'string' ? e.ACCOUNT_CURRENCY : 'USD';
+  const currencyRates: Record<string, number> = { [accountCurrency]: 1 };
+  const rates = parseJson('CURRENCY_RATES', String(e.CURRENCY_RATES ?? '{}'), problems);
+  if (rates !== undefined) {
+    if (typeof rates !== 'object' || rates === null || Array.isArray(rates)) {
+      problems.push('CURRENCY_RATES: must be a JSON object like {"EUR":1.08}');
+    } else {
+      for (const [cur, rate] of Object.entries(rates)) {
+        if (!/^[A-Z]{3}$/.test(cur)) problems.push(`CURRENCY_RATES: ${JSON.stringify(cur)} is not an ISO-4217 code`);
+        else if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
+          problems.push(`CURRENCY_RATES.${cur}: must be a positive number (account units per 1 ${cur})`);
+        } else if (cur !== accountCurrency) currencyRates[cur] = rate;
+      }
+    }
+  }
+
+  const exchanges: Record<string, ExchangeConfig> = {};
+  const ex = parseJson('EXCHANGES', String(e.EXCHANGES ?? '{}'), problems);
+  if (ex !== undefined) {
+    if (typeof ex !== 'object' || ex === null || Array.isArray(ex)) {
+      problems.push('EXCHANGES: must be a JSON object like {"ssp-a":{"noBidResponse":"nbr"}}');
+    } else {
+      for (const [name, value] of Object.entries(ex)) {
+        if (validateExchange(value)) exchanges[name] = value;
+        else {
+          for (const err of validateExchange.errors ?? []) {
+            problems.push(`EXCHANGES.${name}${err.instancePath.replaceAll('/', '.')}: ${describe(err)}`);
+          }
+        }
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    secret: e.OUTBID_SECRET,
+    logLevel: e.LOG_LEVEL,
+    seatId: e.SEAT_ID,
+    accountCurrency,
+    currencyRates,
+    exchanges,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    maxJsonDepth: e.MAX_JSON_DEPTH,
+    defaultTmaxMs: e.DEFAULT_TMAX_MS,
+    networkAllowanceMs: e.NETWORK_ALLOWANCE_MS,
+    noticeDedupTtlSec: e.NOTICE_DEDUP_TTL_SEC,
+    demoDataPath: e.DEMO_DATA,
+    seedDemo: e.SEED_DEMO,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,440 @@
+import { Redis } from 'ioredis';
+import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
+import { redisKeys } from '../keys.ts';
+import { entityProblems, isEntity } from '../validate-campaign-data.ts';
+import { byId, deepFreeze, ENTITY_KINDS, ENTITY_LISTS } from './entity-data.ts';
+import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
+import type { StateStore } from './state-store.ts';
+import { VersionNotifier } from './version-notifier.ts';
+
+/** Options of `RedisStateStore`. */
+export interface RedisStateStoreOptions {
+  /** `redis://[user:password@]host:port[/db]`. */
+  url: string;
+  /** Prepended to every key and channel, so several deployments or tests can share one Redis (default ''). */
+  prefix?: string;
+  /** How long ready() waits for Redis before it rejects (default 5000). */
+  connectTimeoutMs?: number;
+  /** Receives skipped bad rows, connection errors and throwing subscribers (default: stderr). */
+  onError?: StoreErrorHandler;
+}
+
+/**
+ * Writes are Lua scripts so the entity change, the version INCR and the PUBLISH of the new version
+ * happen atomically, in one round trip (MULTI cannot publish a value it computes). All keys share
+ * the `{outbid}` hash tag, so the scripts also run on Redis Cluster.
+ */
+const SCRIPTS = {
+  outbidPut: {
+    numberOfKeys: 2,
+    lua: `redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+local v = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[1], v)
+return v`,
+  },
+  outbidDelete: {
+    numberOfKeys: 2,
+    lua: `if redis.call('HDEL', KEYS[1], ARGV[2]) == 0 then
+  return tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+local v = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[1], v)
+return v`,
+  },
+  // KEYS: the four entity hashes, then the version. ARGV: channel, four counts, then id/json pairs.
+  // One HSET per field rather than unpack(): unpack() fails past ~8000 arguments.
+  outbidReplaceAll: {
+    numberOfKeys: 5,
+    lua: `for k = 1, 4 do redis.call('DEL', KEYS[k]) end
+local arg = 6
+for k = 1, 4 do
+  for _ = 1, tonumber(ARGV[1 + k]) do
+    redis.call('HSET', KEYS[k], ARGV[arg], ARGV[arg + 1])
+    arg = arg + 2
+  end
+end
+local v = redis.call('INCR', KEYS[5])
+redis.call('PUBLISH', ARGV[1], v)
+return v`,
+  },
+} as const;
+
+/** The commands ioredis defines from `SCRIPTS` (it runs them with EVALSHA, loading them on NOSCRIPT). */
+interface ScriptCommands {
+  outbidPut(
+    entitiesKey: string,
+    versionKey: string,
+    channel: string,
+    id: string,
+    json: string,
+  ): Promise<number>;
+  outbidDelete(entitiesKey: string, versionKey: string, channel: string, id: string): Promise<number>;
+  outbidReplaceAll(...keysThenArgs: string[]): Promise<number>;
+}
+
+/** The URL with its password removed, for messages and logs. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(unparsable Redis URL)';
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function closeConnection(client: Redis): Promise<void> {
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // The server went away mid-quit: drop the socket instead.
+    }
+  }
+  client.disconnect();
+}
+
+/**
+ * The state store on Redis: one hash (id → JSON) per entity kind, a version counter bumped by
+ * every write, and a pub/sub channel announcing each new version to every process. Keys come from
+ * `redisKeys` only (the contract with the optimizer). It owns its two connections: commands, and a
+ * subscriber opened on the first subscribe().
+ */
+export class RedisStateStore implements StateStore {
+  readonly #client: Redis & ScriptCommands;
+  readonly #url: string;
+  readonly #connectTimeoutMs: number;
+  readonly #onError: StoreErrorHandler;
+  readonly #notifier: VersionNotifier;
+  readonly #entityKeys: Record<EntityKind, string>;
+  readonly #versionKey: string;
+  readonly #channel: string;
+  #connecting: Promise<void> | undefined;
+  #connected = false;
+  #closed = false;
+  #lastConnectError: unknown;
+  #subscriber: Redis | undefined;
+  /** Settles when the subscriber's first SUBSCRIBE is acknowledged. */
+  #subscribed: Promise<void> | undefined;
+
+  constructor(options: RedisStateStoreOptions) {
+    const prefix = options.prefix ?? '';
+    this.#url = redactUrl(options.url);
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.#onError = options.onError ?? defaultStoreErrorHandler;
+    this.#notifier = new VersionNotifier(this.#onError);
+    this.#entityKeys = {
+      advertiser: redisKeys.entities(prefix, 'advertiser'),
+      campaign: redisKeys.entities(prefix, 'campaign'),
+      lineItem: redisKeys.entities(prefix, 'lineItem'),
+      creative: redisKeys.entities(prefix, 'creative'),
+    };
+    this.#versionKey = redisKeys.version(prefix);
+    this.#channel = redisKeys.changes(prefix);
+    this.#client = new Redis(options.url, {
+      lazyConnect: true,
+      connectTimeout: this.#connectTimeoutMs,
+      // Fail fast while Redis is down: the bidder must answer within tmax and treat "store down"
+      // as a no-bid (ARCHITECTURE, failure policy). With the offline queue a command issued while
+      // disconnected would wait for the reconnect, i.e. hang the bid request; without it, it is
+      // rejected at once. maxRetriesPerRequest 0 likewise rejects commands in flight when the
+      // connection drops instead of re-sending them after the reconnect, which also keeps the
+      // non-idempotent write scripts from running twice. Reconnection itself goes on in the
+      // background (ioredis' default backoff), so the store recovers by itself.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      scripts: SCRIPTS,
+    }) as Redis & ScriptCommands;
+    this.#client.on('error', (err: Error) => this.#connectionError('commands', err));
+    this.#client.on('ready', () => {
+      // Back after an outage: pub/sub messages sent meanwhile are lost, so re-read the version.
+      if (this.#connected && this.#subscriber !== undefined) void this.#catchUp();
+    });
+  }
+
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    return this.#connect().then(() => (this.#notifier.size > 0 ? this.#awaitSubscription() : undefined));
+  }
+
+  async load(): Promise<{ version: number; data: CampaignData }> {
+    await this.#usable();
+    const multi = this.#client.multi();
+    for (const kind of ENTITY_KINDS) multi.hgetall(this.#entityKeys[kind]);
+    multi.get(this.#versionKey);
+    // MULTI, so the four hashes and the version come from one instant: no write lands in between.
+    const replies = await this.#command(() => multi.exec());
+    if (replies === null) throw new StoreError('STORE_UNAVAILABLE', 'Redis aborted the load transaction');
+    const results = replies.map(([err, value]) => {
+      if (err !== null)
+        throw new StoreError('STORE_UNAVAILABLE', `Redis load failed: ${err.message}`, { cause: err });
+      return value;
+    });
+    const hashes = Object.fromEntries(ENTITY_KINDS.map((kind, i) => [kind, results[i]])) as Partial<
+      Record<EntityKind, Record<string, string>>
+    >;
+    const data: CampaignData = {
+      advertisers: this.#parseHash('advertiser', hashes.advertiser),
+      campaigns: this.#parseHash('campaign', hashes.campaign),
+      lineItems: this.#parseHash('lineItem', hashes.lineItem),
+      creatives: this.#parseHash('creative', hashes.creative),
+    };
+    return Object.freeze({ version: Number(results[ENTITY_KINDS.length] ?? 0), data: Object.freeze(data) });
+  }
+
+  async get<K extends EntityKind>(kind: K, id: string): Promise<EntityByKind[K] | undefined> {
+    await this.#usable();
+    const raw = await this.#command(() => this.#client.hget(this.#entityKeys[kind], id));
+    return raw === null ? undefined : this.#parseRow(kind, id, raw);
+  }
+
+  async put<K extends EntityKind>(kind: K, entity: EntityByKind[K]): Promise<number> {
+    await this.#usable();
+    const json = JSON.stringify(entity);
+    const version = await this.#command(() =>
+      this.#client.outbidPut(this.#entityKeys[kind], this.#versionKey, this.#channel, entity.id, json),
+    );
+    return this.#wrote(version);
+  }
+
+  async delete(kind: EntityKind, id: string): Promise<number> {
+    await this.#usable();
+    const version = await this.#command(() =>
+      this.#client.outbidDelete(this.#entityKeys[kind], this.#versionKey, this.#channel, id),
+    );
+    // Unchanged when the id was missing; the notifier drops versions it has already delivered.
+    return this.#wrote(version);
+  }
+
+  async replaceAll(data: CampaignData): Promise<number> {
+    await this.#usable();
+    const keys = [...ENTITY_KINDS.map((kind) => this.#entityKeys[kind]), this.#versionKey];
+    const counts = ENTITY_KINDS.map((kind) => String(data[ENTITY_LISTS[kind]].length));
+    const pairs: string[] = [];
+    for (const kind of ENTITY_KINDS) {
+      for (const entity of data[ENTITY_LISTS[kind]]) pairs.push(entity.id, JSON.stringify(entity));
+    }
+    const version = await this.#command(() =>
+      this.#client.outbidReplaceAll(...keys, this.#channel, ...counts, ...pairs),
+    );
+    return this.#wrote(version);
+  }
+
+  async version(): Promise<number> {
+    await this.#usable();
+    return this.#command(() => this.#readVersion());
+  }
+
+  subscribe(listener: (version: number) => void): () => void {
+    const unsubscribe = this.#notifier.add(listener);
+    if (this.#connected && !this.#closed) this.#startSubscriber();
+    return unsubscribe;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#connecting?.catch(() => undefined);
+    const connections = [this.#client, ...(this.#subscriber === undefined ? [] : [this.#subscriber])];
+    await Promise.all(connections.map(closeConnection));
+  }
+
+  #closedError(): StoreError {
+    return new StoreError('STORE_CLOSED', 'the state store is closed');
+  }
+
+  #connect(): Promise<void> {
+    // A failed attempt is not cached: a later ready() tries again.
+    this.#connecting ??= this.#openConnection().catch((err: unknown) => {
+      this.#connecting = undefined;
+      throw err;
+    });
+    return this.#connecting;
+  }
+
+  async #openConnection(): Promise<void> {
+    const client = this.#client;
+    this.#lastConnectError = undefined;
+    let onReady: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onReady = resolve;
+        client.once('ready', onReady);
+        timer = setTimeout(() => reject(new Error('timeout')), this.#connectTimeoutMs);
+        // A refused connection rejects this promise but ioredis keeps retrying in the background;
+        // the 'ready' event or the timer decides, so a Redis that is still starting is waited for.
+        client.connect().catch((err: unknown) => {
+          this.#lastConnectError ??= err;
+        });
+      });
+    } catch {
+      // Stop the background reconnects: nobody is going to use this connection.
+      client.disconnect();
+      const cause = this.#lastConnectError;
+      const reason = cause === undefined ? 'no answer' : messageOf(cause);
+      throw new StoreError(
+        'STORE_UNREACHABLE',
+        `cannot reach Redis at ${this.#url} within ${this.#connectTimeoutMs} ms: ${reason}`,
+        cause === undefined ? undefined : { cause },
+      );
+    } finally {
+      clearTimeout(timer);
+      if (onReady !== undefined) client.off('ready', onReady);
+    }
+    this.#connected = true;
+    if (this.#notifier.size > 0) this.#startSubscriber();
+  }
+
+  async #usable(): Promise<void> {
+    if (this.#closed) throw this.#closedError();
+    if (!this.#connected) await this.#connect();
+  }
+
+  async #command<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('STORE_UNAVAILABLE', `Redis at ${this.#url} failed: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async #readVersion(): Promise<number> {
+    return Number((await this.#client.get(this.#versionKey)) ?? 0);
+  }
+
+  #wrote(version: number): number {
+    // Announced here as well as through pub/sub, so our own subscribers hear of our writes even
+    // while the subscriber connection is still starting.
+    this.#notifier.notify(version);
+    return version;
+  }
+
+  #parseHash<K extends EntityKind>(kind: K, hash: Record<string, string> | undefined): EntityByKind[K][] {
+    const entities: EntityByKind[K][] = [];
+    for (const [id, raw] of Object.entries(hash ?? {})) {
+      const entity = this.#parseRow(kind, id, raw);
+      if (entity !== undefined) entities.push(entity);
+    }
+    return entities.sort(byId);
+  }
+
+  #parseRow<K extends EntityKind>(kind: K, id: string, raw: string): EntityByKind[K] | undefined {
+    const where = `${this.#entityKeys[kind]} field ${JSON.stringify(id)}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      this.#badRow(`${where} is not valid JSON (${messageOf(err)})`, err);
+      return undefined;
+    }
+    if (!isEntity(kind, value)) {
+      this.#badRow(`${where} is not a valid ${kind}: ${entityProblems(kind, value).join('; ')}`);
+      return undefined;
+    }
+    if (value.id !== id) {
+      this.#badRow(`${where} holds ${kind} id ${JSON.stringify(value.id)}`);
+      return undefined;
+    }
+    return deepFreeze(value);
+  }
+
+  #badRow(message: string, cause?: unknown): void {
+    this.#onError(
+      new StoreError('STORE_BAD_ROW', `skipped ${message}`, cause === undefined ? undefined : { cause }),
+    );
+  }
+
+  #connectionError(connection: string, err: Error): void {
+    // Before the first connect the error belongs to ready()'s rejection, not to the log.
+    if (!this.#connected) {
+      this.#lastConnectError = err;
+      return;
+    }
+    if (this.#closed) return;
+    this.#onError(
+      new StoreError(
+        'STORE_CONNECTION_ERROR',
+        `Redis ${connection} connection to ${this.#url}: ${err.message}`,
+        {
+          cause: err,
+        },
+      ),
+    );
+  }
+
+  #startSubscriber(): void {
+    if (this.#subscriber !== undefined) return;
+    const subscriber = this.#client.duplicate({
+      lazyConnect: true,
+      // This connection only subscribes and never serves a request, so it may wait for Redis.
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      // Resubscribed by hand below, so the catch-up read follows the SUBSCRIBE acknowledgement.
+      autoResubscribe: false,
+    });
+    this.#subscriber = subscriber;
+    subscriber.on('error', (err: Error) => this.#connectionError('subscriber', err));
+    subscriber.on('message', (channel: string, message: string) => {
+      const version = Number(message);
+      if (channel === this.#channel && Number.isSafeInteger(version)) this.#notifier.notify(version);
+    });
+    let first = true;
+    this.#subscribed = new Promise<void>((resolve, reject) => {
+      subscriber.on('ready', () => {
+        const isFirst = first;
+        first = false;
+        subscriber.subscribe(this.#channel).then(
+          () => (isFirst ? resolve() : this.#catchUp()),
+          (err: unknown) => {
+            if (isFirst) reject(err);
+            else this.#connectionError('subscriber', err as Error);
+          },
+        );
+      });
+    });
+    // Unawaited when nobody calls ready() again; its failure is reported by the 'error' handler.
+    this.#subscribed.catch(() => undefined);
+    subscriber.connect().catch(() => undefined);
+  }
+
+  async #awaitSubscription(): Promise<void> {
+    this.#startSubscriber();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#subscribed,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timeout')), this.#connectTimeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      throw new StoreError(
+        'STORE_UNREACHABLE',
+        `cannot subscribe to ${this.#channel} on Redis at ${this.#url} within ${this.#connectTimeoutMs} ms: ${messageOf(err)}`,
+        { cause: err },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #catchUp(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      // reset: a Redis restarted without persistence starts again from version 0.
+      this.#notifier.notify(await this.#readVersion(), true);
+    } catch (err) {
+      // The command connection is still down; its own 'ready' runs the catch-up again.
+      this.#connectionError('commands', err as Error);
+    }
+  }
+}

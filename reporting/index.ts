@@ -1,0 +1,1 @@
+export { type EventSink, MemoryEventSink, type NoticeEvent, type OutbidEvent } from './event-sink.ts';
