@@ -49,7 +49,9 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     keepAliveTimeout: 75_000,
-    return503OnClosing: true,
+    // While draining, requests on open keep-alive connections are still answered normally: a 503
+    // would be a 5xx to the exchange. Load balancers learn about the shutdown from /readyz.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   const metrics = createMetrics(deps.processMetrics ?? false);
@@ -70,13 +72,22 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // A request that arrived before close() started lands on a keep-alive socket that Node only
+  // reaps when idle at close() time; telling the client to close lets the drain finish promptly.
+  // Callback style: an async hook costs a promise per request on the bid path.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   app.addHook('onClose', async () => {
     index.stop();
   });
 
   app.setNotFoundHandler((req, reply) => {
     const e = BidderErrors.HTTP_NOT_FOUND;
-    void reply.code(e.statusCode).send({ error: { code: e.code, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply
+      .code(e.statusCode)
+      .send({ error: { code: e.code, message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -88,7 +99,9 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
             ? err.code
             : BidderErrors.HTTP_BAD_REQUEST.code;
       // Oversize bodies are a client fault like any other: 400 with the reason (not 413), per the bid API contract.
-      return reply.code(code === BidderErrors.BID_BODY_TOO_LARGE.code ? 400 : status).send({ error: { code, message: err.message } });
+      return reply
+        .code(code === BidderErrors.BID_BODY_TOO_LARGE.code ? 400 : status)
+        .send({ error: { code, message: err.message } });
     }
     if (req.routeOptions.url === BID_ROUTE) {
       // A fault of ours must not surface as a 5xx to an exchange: no-bid, logged and counted.
@@ -112,7 +125,6 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     clock,
     rng: deps.rng,
     nextId: deps.nextId,
-    isClosing,
     receivedAt: (req) => (req as unknown as Record<symbol, number>)[receivedAtKey] ?? clock.monotonic(),
   });
   await app.register(noticeRoutes, {

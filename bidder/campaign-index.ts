@@ -15,7 +15,10 @@ export class CampaignIndex {
   readonly #onError: (err: unknown) => void;
   readonly #onSwap: (snap: CompiledSnapshot) => void;
 
-  constructor(store: StateStore, hooks: { onError: (err: unknown) => void; onSwap: (snap: CompiledSnapshot) => void }) {
+  constructor(
+    store: StateStore,
+    hooks: { onError: (err: unknown) => void; onSwap: (snap: CompiledSnapshot) => void },
+  ) {
     this.#store = store;
     this.#onError = hooks.onError;
     this.#onSwap = hooks.onSwap;

@@ -9,7 +9,11 @@ export const BidderErrors = {
     statusCode: 400,
     description: 'The body is JSON but not a valid OpenRTB bid request (missing `id`/`imp`, wrong types)',
   },
-  BID_TOO_DEEP: { code: 'BID_TOO_DEEP', statusCode: 400, description: 'The JSON nests deeper than MAX_JSON_DEPTH' },
+  BID_TOO_DEEP: {
+    code: 'BID_TOO_DEEP',
+    statusCode: 400,
+    description: 'The JSON nests deeper than MAX_JSON_DEPTH',
+  },
   BID_BODY_TOO_LARGE: {
     code: 'BID_BODY_TOO_LARGE',
     statusCode: 400,
@@ -30,7 +34,11 @@ export const BidderErrors = {
     statusCode: 400,
     description: 'The clearing price is missing where required, not a number, negative, or above our bid',
   },
-  HTTP_BAD_REQUEST: { code: 'HTTP_BAD_REQUEST', statusCode: 400, description: 'Any other malformed HTTP request' },
+  HTTP_BAD_REQUEST: {
+    code: 'HTTP_BAD_REQUEST',
+    statusCode: 400,
+    description: 'Any other malformed HTTP request',
+  },
   HTTP_NOT_FOUND: { code: 'HTTP_NOT_FOUND', statusCode: 404, description: 'No such route' },
   INTERNAL: {
     code: 'INTERNAL',

@@ -30,7 +30,7 @@ export function createMetrics(defaults: boolean): BidderMetrics {
     registers: [registry],
   });
   // Pre-create every no-bid series so dashboards see zeros, not gaps, and the hot path skips label hashing.
-  const children = new Map<string, { count: Counter.Internal; }>();
+  const children = new Map<string, { count: Counter.Internal }>();
   for (const name of Object.keys(NoBidReason) as NoBidReasonName[]) {
     children.set(`nobid:${name}`, { count: requests.labels('nobid', name) });
   }
@@ -52,14 +52,27 @@ export function createMetrics(defaults: boolean): BidderMetrics {
       child.count.inc();
       latencyBy[outcome].observe(seconds);
     },
-    bids: new Counter({ name: 'outbid_bids_total', help: 'Bids sent, by markup type', labelNames: ['mtype'], registers: [registry] }),
+    bids: new Counter({
+      name: 'outbid_bids_total',
+      help: 'Bids sent, by markup type',
+      labelNames: ['mtype'],
+      registers: [registry],
+    }),
     notices: new Counter({
       name: 'outbid_notices_total',
       help: 'Win/billing/loss notices by result (ok, duplicate, rejected)',
       labelNames: ['kind', 'result'],
       registers: [registry],
     }),
-    snapshotVersion: new Gauge({ name: 'outbid_campaign_version', help: 'Version of the campaign snapshot in use', registers: [registry] }),
-    activeLineItems: new Gauge({ name: 'outbid_active_line_items', help: 'Line items in the bid index', registers: [registry] }),
+    snapshotVersion: new Gauge({
+      name: 'outbid_campaign_version',
+      help: 'Version of the campaign snapshot in use',
+      registers: [registry],
+    }),
+    activeLineItems: new Gauge({
+      name: 'outbid_active_line_items',
+      help: 'Line items in the bid index',
+      registers: [registry],
+    }),
   };
 }

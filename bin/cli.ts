@@ -22,7 +22,9 @@ async function main(argv: string[]): Promise<number> {
   const command = positionals[0];
   if (values.version) {
     const { readFile } = await import('node:fs/promises');
-    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     console.log(pkg.version);
     return 0;
   }

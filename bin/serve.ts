@@ -28,7 +28,10 @@ async function resolveSecret(config: Config, log: pino.Logger): Promise<string> 
   }
   const secret = randomBytes(32).toString('base64url');
   await writeFile(file, `${secret}\n`, { mode: 0o600 });
-  log.warn({ file }, 'OUTBID_SECRET not set: generated one for this DATA_DIR; set OUTBID_SECRET when running several instances');
+  log.warn(
+    { file },
+    'OUTBID_SECRET not set: generated one for this DATA_DIR; set OUTBID_SECRET when running several instances',
+  );
   return secret;
 }
 
@@ -49,8 +52,15 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   const log = pino({ level: config.logLevel, base: { service: 'outbid' } });
   await mkdir(config.dataDir, { recursive: true });
   const store: StateStore = config.redisUrl
-    ? new RedisStateStore({ url: config.redisUrl, prefix: config.redisPrefix, onError: (err) => log.error({ err }, 'state store') })
-    : new MemoryStateStore({ snapshotPath: join(config.dataDir, 'state.json'), onError: (err) => log.error({ err }, 'state store') });
+    ? new RedisStateStore({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        onError: (err) => log.error({ err }, 'state store'),
+      })
+    : new MemoryStateStore({
+        snapshotPath: join(config.dataDir, 'state.json'),
+        onError: (err) => log.error({ err }, 'state store'),
+      });
   await store.ready();
   await seedDemo(store, config, log);
   const secret = await resolveSecret(config, log);

@@ -86,7 +86,9 @@ const validateEnv = ajv.compile<Static<typeof EnvSchema>>(EnvSchema as object);
 const validateExchange = ajv.compile<ExchangeConfig>(ExchangeSchema as object);
 
 function describe(e: ErrorObject): string {
-  return e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}` : String(e.message);
+  return e.keyword === 'enum'
+    ? `must be one of ${(e.params.allowedValues as string[]).join(', ')}`
+    : String(e.message);
 }
 
 function parseJson(name: string, text: string, problems: string[]): unknown {
@@ -135,7 +137,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       problems.push('CURRENCY_RATES: must be a JSON object like {"EUR":1.08}');
     } else {
       for (const [cur, rate] of Object.entries(rates)) {
-        if (!/^[A-Z]{3}$/.test(cur)) problems.push(`CURRENCY_RATES: ${JSON.stringify(cur)} is not an ISO-4217 code`);
+        if (!/^[A-Z]{3}$/.test(cur))
+          problems.push(`CURRENCY_RATES: ${JSON.stringify(cur)} is not an ISO-4217 code`);
         else if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
           problems.push(`CURRENCY_RATES.${cur}: must be a positive number (account units per 1 ${cur})`);
         } else if (cur !== accountCurrency) currencyRates[cur] = rate;

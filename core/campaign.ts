@@ -92,7 +92,12 @@ export const TargetingSchema = Type.Object({
   ),
   formats: Type.Optional(
     Type.Array(
-      Type.Union([Type.Literal('banner'), Type.Literal('video'), Type.Literal('native'), Type.Literal('audio')]),
+      Type.Union([
+        Type.Literal('banner'),
+        Type.Literal('video'),
+        Type.Literal('native'),
+        Type.Literal('audio'),
+      ]),
     ),
   ),
   /** Banner/video sizes as `WxH`. */
@@ -154,7 +159,12 @@ export const CreativeSchema = Type.Object({
   id: Id,
   advertiserId: Id,
   name: Type.String({ minLength: 1 }),
-  format: Type.Union([Type.Literal('banner'), Type.Literal('video'), Type.Literal('native'), Type.Literal('audio')]),
+  format: Type.Union([
+    Type.Literal('banner'),
+    Type.Literal('video'),
+    Type.Literal('native'),
+    Type.Literal('audio'),
+  ]),
   w: Type.Optional(Type.Integer({ minimum: 1 })),
   h: Type.Optional(Type.Integer({ minimum: 1 })),
   /** HTML for banners, VAST XML for video/audio (required for those formats). `{{CLICK_URL}}` is replaced with the landing URL. */

@@ -12,10 +12,15 @@ export const NoBidReason = {
     code: 500,
     nbr: 1,
     rank: 1,
-    description: 'Campaign state not loaded yet, or the process is shutting down',
+    description: 'Campaign state not loaded yet',
   },
   NO_CAMPAIGNS: { code: 501, nbr: 0, rank: 2, description: 'No active line item is in flight' },
-  SEAT_BLOCKED: { code: 502, nbr: 0, rank: 3, description: 'Our seat is excluded by `bseat` or not in `wseat`' },
+  SEAT_BLOCKED: {
+    code: 502,
+    nbr: 0,
+    rank: 3,
+    description: 'Our seat is excluded by `bseat` or not in `wseat`',
+  },
   UNSUPPORTED_IMP: {
     code: 503,
     nbr: 0,

@@ -35,7 +35,12 @@ function timeZoneOk(tz: string): boolean {
  */
 export function campaignDataProblems(data: CampaignData): string[] {
   const problems: string[] = [];
-  const ids = { advertiser: new Set<string>(), campaign: new Set<string>(), lineItem: new Set<string>(), creative: new Set<string>() };
+  const ids = {
+    advertiser: new Set<string>(),
+    campaign: new Set<string>(),
+    lineItem: new Set<string>(),
+    creative: new Set<string>(),
+  };
   const lists: [EntityKind, readonly unknown[]][] = [
     ['advertiser', data.advertisers],
     ['campaign', data.campaigns],
@@ -56,18 +61,24 @@ export function campaignDataProblems(data: CampaignData): string[] {
   const creativeAdvertiser = new Map(data.creatives.map((c) => [c.id, c.advertiserId]));
   const campaignAdvertiser = new Map(data.campaigns.map((c) => [c.id, c.advertiserId]));
   for (const c of data.campaigns) {
-    if (!ids.advertiser.has(c.advertiserId)) problems.push(`campaign ${c.id}: unknown advertiser ${c.advertiserId}`);
+    if (!ids.advertiser.has(c.advertiserId))
+      problems.push(`campaign ${c.id}: unknown advertiser ${c.advertiserId}`);
     if (!timeZoneOk(c.timeZone)) problems.push(`campaign ${c.id}: unknown time zone ${c.timeZone}`);
-    if (Date.parse(c.endAt) <= Date.parse(c.startAt)) problems.push(`campaign ${c.id}: endAt must be after startAt`);
-    if (c.dailyBudgetMicros > c.totalBudgetMicros) problems.push(`campaign ${c.id}: daily budget exceeds total budget`);
+    if (Date.parse(c.endAt) <= Date.parse(c.startAt))
+      problems.push(`campaign ${c.id}: endAt must be after startAt`);
+    if (c.dailyBudgetMicros > c.totalBudgetMicros)
+      problems.push(`campaign ${c.id}: daily budget exceeds total budget`);
   }
   for (const c of data.creatives) {
-    if (!ids.advertiser.has(c.advertiserId)) problems.push(`creative ${c.id}: unknown advertiser ${c.advertiserId}`);
+    if (!ids.advertiser.has(c.advertiserId))
+      problems.push(`creative ${c.id}: unknown advertiser ${c.advertiserId}`);
     if (c.format === 'banner' && (c.w === undefined || c.h === undefined)) {
       problems.push(`creative ${c.id}: banner creatives need w and h`);
     }
     if (c.format === 'native' ? c.native === undefined : c.markup === undefined) {
-      problems.push(`creative ${c.id}: ${c.format === 'native' ? 'native creatives need native assets' : 'markup is required'}`);
+      problems.push(
+        `creative ${c.id}: ${c.format === 'native' ? 'native creatives need native assets' : 'markup is required'}`,
+      );
     }
   }
   for (const li of data.lineItems) {
@@ -84,7 +95,8 @@ export function campaignDataProblems(data: CampaignData): string[] {
       problems.push(`lineItem ${li.id}: fixed CPM above maxCpmMicros`);
     }
     for (const dp of li.targeting.dayParts ?? []) {
-      if (dp.endHour <= dp.startHour) problems.push(`lineItem ${li.id}: day-part endHour must be after startHour`);
+      if (dp.endHour <= dp.startHour)
+        problems.push(`lineItem ${li.id}: day-part endHour must be after startHour`);
     }
   }
   return problems;

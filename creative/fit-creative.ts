@@ -1,5 +1,5 @@
-import { MarkupType } from '../openrtb/index.ts';
 import type { Imp } from '../openrtb/index.ts';
+import { MarkupType } from '../openrtb/index.ts';
 import type { CompiledCreative } from './compile-creative.ts';
 import { assembleNative, type NativeRequest } from './native.ts';
 
@@ -31,7 +31,11 @@ function mimeFits(mime: string | undefined, mimes: readonly string[] | null | un
  * https and prices are checked elsewhere). `nativeReq` is the imp's parsed native request.
  * The landing URL is the click target for native assembly.
  */
-export function fitCreative(cc: CompiledCreative, imp: Imp, nativeReq: NativeRequest | undefined): Fit | undefined {
+export function fitCreative(
+  cc: CompiledCreative,
+  imp: Imp,
+  nativeReq: NativeRequest | undefined,
+): Fit | undefined {
   const c = cc.creative;
   switch (c.format) {
     case 'banner': {
@@ -39,7 +43,8 @@ export function fitCreative(cc: CompiledCreative, imp: Imp, nativeReq: NativeReq
       if (!b) return undefined;
       const hasSizes = (b.w && b.h) || (b.format && b.format.length > 0);
       if (hasSizes) {
-        const match = (b.w === c.w && b.h === c.h) || (b.format?.some((f) => f.w === c.w && f.h === c.h) ?? false);
+        const match =
+          (b.w === c.w && b.h === c.h) || (b.format?.some((f) => f.w === c.w && f.h === c.h) ?? false);
         if (!match) return undefined;
       }
       return { mtype: MarkupType.banner, w: c.w, h: c.h, nativeAdm: undefined, battr: b.battr };
@@ -62,7 +67,13 @@ export function fitCreative(cc: CompiledCreative, imp: Imp, nativeReq: NativeReq
       if (!imp.native || !nativeReq || !c.native) return undefined;
       const adm = assembleNative(nativeReq, c.native, c.landingUrl);
       if (adm === undefined) return undefined;
-      return { mtype: MarkupType.native, w: undefined, h: undefined, nativeAdm: adm, battr: imp.native.battr };
+      return {
+        mtype: MarkupType.native,
+        w: undefined,
+        h: undefined,
+        nativeAdm: adm,
+        battr: imp.native.battr,
+      };
     }
   }
 }

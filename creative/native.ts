@@ -36,7 +36,9 @@ function num(v: unknown): number | undefined {
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 /** Parses `imp.native.request` (a JSON string, or an object from lenient exchanges). Undefined when unusable. */
@@ -87,7 +89,12 @@ export function parseNativeRequest(request: unknown): NativeRequest | undefined 
   return { assets, wrapped, ver: typeof root.ver === 'string' ? root.ver : undefined };
 }
 
-type ResponseAsset = { id: number; title?: { text: string }; img?: { url: string; w: number; h: number }; data?: { value: string } };
+type ResponseAsset = {
+  id: number;
+  title?: { text: string };
+  img?: { url: string; w: number; h: number };
+  data?: { value: string };
+};
 
 function fill(asset: NativeRequestAsset, n: NativeAssets): ResponseAsset | undefined {
   if (asset.title) {
@@ -99,7 +106,8 @@ function fill(asset: NativeRequestAsset, n: NativeAssets): ResponseAsset | undef
     const image = asset.img.type === IMG_ICON ? n.icon : n.image;
     if (!image) return undefined;
     const { w, h, wmin, hmin } = asset.img;
-    if (w !== undefined && h !== undefined && w > 0 && h > 0 && (image.w !== w || image.h !== h)) return undefined;
+    if (w !== undefined && h !== undefined && w > 0 && h > 0 && (image.w !== w || image.h !== h))
+      return undefined;
     if ((wmin !== undefined && image.w < wmin) || (hmin !== undefined && image.h < hmin)) return undefined;
     return { id: asset.id, img: { url: image.url, w: image.w, h: image.h } };
   }

@@ -2,7 +2,11 @@ import { Ajv } from 'ajv';
 import { type BidRequest, BidRequestSchema } from './bid-request.ts';
 
 /** Why a body was rejected before bidding (the route maps it to a 400). */
-export type ParseFailure = { ok: false; code: 'INVALID_JSON' | 'TOO_DEEP' | 'INVALID_REQUEST'; message: string };
+export type ParseFailure = {
+  ok: false;
+  code: 'INVALID_JSON' | 'TOO_DEEP' | 'INVALID_REQUEST';
+  message: string;
+};
 /** Result of parsing a bid request body. */
 export type ParseResult = { ok: true; request: BidRequest } | ParseFailure;
 
@@ -41,7 +45,9 @@ export function jsonTooDeep(body: Uint8Array, maxDepth: number): boolean {
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 function asGdpr(v: unknown): number | undefined {
@@ -63,12 +69,14 @@ export function normalizeBidRequest(req: BidRequest): BidRequest {
       const gdpr = asGdpr(regsExt.gdpr);
       if (gdpr !== undefined) regs.gdpr = gdpr;
     }
-    if (regs.us_privacy === undefined && typeof regsExt.us_privacy === 'string') regs.us_privacy = regsExt.us_privacy;
+    if (regs.us_privacy === undefined && typeof regsExt.us_privacy === 'string')
+      regs.us_privacy = regsExt.us_privacy;
   }
   const userExt = asRecord(user?.ext);
   if (user && userExt) {
     if (user.consent === undefined && typeof userExt.consent === 'string') user.consent = userExt.consent;
-    if (user.eids == null && Array.isArray(userExt.eids)) user.eids = userExt.eids.filter((e) => asRecord(e) !== undefined);
+    if (user.eids == null && Array.isArray(userExt.eids))
+      user.eids = userExt.eids.filter((e) => asRecord(e) !== undefined);
   }
   const schain = asRecord(asRecord(source?.ext)?.schain);
   if (source && schain && source.schain == null) source.schain = schain;
@@ -83,7 +91,11 @@ export function parseBidRequest(body: Uint8Array | string, maxDepth = 64): Parse
   }
   let value: unknown;
   try {
-    value = JSON.parse(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    value = JSON.parse(
+      typeof body === 'string'
+        ? body
+        : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+    );
   } catch (err) {
     return { ok: false, code: 'INVALID_JSON', message: `invalid JSON: ${(err as Error).message}` };
   }

@@ -57,7 +57,7 @@ export class MemoryEventSink implements EventSink {
   }
   async flush(): Promise<void> {}
   /** Events of one type. */
-  ofType<T extends OutbidEvent['type']>(type: T): Extract<OutbidEvent, { type: T }>[] {
-    return this.events.filter((e): e is Extract<OutbidEvent, { type: T }> => e.type === type);
+  ofType<T extends OutbidEvent['type']>(type: T): (OutbidEvent & { type: T })[] {
+    return this.events.filter((e): e is OutbidEvent & { type: T } => e.type === type);
   }
 }

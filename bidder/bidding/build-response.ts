@@ -17,7 +17,11 @@ export interface ResponseContext {
 }
 
 /** Integer micros of `currency` for `accountMicros`, rounded up so the converted price never drops below a converted floor. */
-export function toResponseMicros(accountMicros: number, currency: string, rates: Readonly<Record<string, number>>): number {
+export function toResponseMicros(
+  accountMicros: number,
+  currency: string,
+  rates: Readonly<Record<string, number>>,
+): number {
   const rate = rates[currency] ?? 1;
   return rate === 1 ? accountMicros : Math.ceil(accountMicros / rate - 1e-6);
 }

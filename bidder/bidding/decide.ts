@@ -1,5 +1,11 @@
 import { furtherReason, type NoBidReasonName, type Rng } from '../../core/index.ts';
-import { type CompiledCreative, type Fit, fitCreative, type NativeRequest, parseNativeRequest } from '../../creative/index.ts';
+import {
+  type CompiledCreative,
+  type Fit,
+  fitCreative,
+  type NativeRequest,
+  parseNativeRequest,
+} from '../../creative/index.ts';
 import type { BidRequest, Deal, Imp } from '../../openrtb/index.ts';
 import type { CompiledLineItem, CompiledSnapshot } from '../targeting/compile-snapshot.ts';
 import { matchLineItems } from '../targeting/match-line-items.ts';
@@ -41,14 +47,23 @@ function lowerSet(list: readonly string[] | null | undefined): ReadonlySet<strin
 }
 
 /** Micros of the account currency for `amount` units of `cur`, rounded up so a converted floor is never undercut. */
-function floorMicros(amount: number | undefined, cur: string, rates: DecideOptions['currencyRates']): number | undefined {
+function floorMicros(
+  amount: number | undefined,
+  cur: string,
+  rates: DecideOptions['currencyRates'],
+): number | undefined {
   if (amount === undefined || amount <= 0) return 0;
   const rate = rates[cur.toUpperCase()];
   if (rate === undefined) return undefined;
   return Math.ceil(amount * rate * 1_000_000 - 1e-6);
 }
 
-function blocked(cc: CompiledCreative, li: CompiledLineItem, b: Blocks, battr: readonly number[] | null | undefined): boolean {
+function blocked(
+  cc: CompiledCreative,
+  li: CompiledLineItem,
+  b: Blocks,
+  battr: readonly number[] | null | undefined,
+): boolean {
   const c = cc.creative;
   if (b.bcat) {
     for (const cat of c.categories) {
@@ -106,9 +121,18 @@ function responseCurrency(req: BidRequest, opts: DecideOptions): string | undefi
  * and randomness come in as arguments, the snapshot is immutable — so it can run in a worker.
  * Per imp it returns the best deal bid and the best open-market bid (when the auction is open).
  */
-export function decide(snap: CompiledSnapshot, req: BidRequest, nowMs: number, rng: Rng, opts: DecideOptions): Decision {
+export function decide(
+  snap: CompiledSnapshot,
+  req: BidRequest,
+  nowMs: number,
+  rng: Rng,
+  opts: DecideOptions,
+): Decision {
   if (snap.lineItems.length === 0) return { kind: 'nobid', reason: 'NO_CAMPAIGNS' };
-  if (req.bseat?.includes(opts.seatId) || (req.wseat && req.wseat.length > 0 && !req.wseat.includes(opts.seatId))) {
+  if (
+    req.bseat?.includes(opts.seatId) ||
+    (req.wseat && req.wseat.length > 0 && !req.wseat.includes(opts.seatId))
+  ) {
     return { kind: 'nobid', reason: 'SEAT_BLOCKED' };
   }
   const currency = responseCurrency(req, opts);
@@ -120,12 +144,17 @@ export function decide(snap: CompiledSnapshot, req: BidRequest, nowMs: number, r
     bcat: req.bcat && req.bcat.length > 0 ? new Set(req.bcat.map((c) => c.toUpperCase())) : undefined,
     badv: lowerSet(req.badv),
     bapp: lowerSet(req.bapp),
-    wlang: req.wlang && req.wlang.length > 0 ? req.wlang.map((l) => l.toLowerCase()) : req.wlangb && req.wlangb.length > 0 ? req.wlangb.map((l) => l.toLowerCase()) : undefined,
+    wlang:
+      req.wlang && req.wlang.length > 0
+        ? req.wlang.map((l) => l.toLowerCase())
+        : req.wlangb && req.wlangb.length > 0
+          ? req.wlangb.map((l) => l.toLowerCase())
+          : undefined,
   };
   const bids: PlannedBid[] = [];
   let reason: NoBidReasonName = 'UNSUPPORTED_IMP';
   for (const imp of req.imp) {
-    const result = decideImp(imp, matched, blocks, req, rng, opts);
+    const result = decideImp(imp, matched, blocks, rng, opts);
     if (Array.isArray(result)) bids.push(...result);
     else reason = furtherReason(reason, result);
   }
@@ -136,7 +165,6 @@ function decideImp(
   imp: Imp,
   matched: readonly CompiledLineItem[],
   blocks: Blocks,
-  req: BidRequest,
   rng: Rng,
   opts: DecideOptions,
 ): PlannedBid[] | NoBidReasonName {
@@ -145,9 +173,13 @@ function decideImp(
   const sizes = impSizes(imp);
   const secure = imp.secure === 1;
   const privateAuction = imp.pmp?.private_auction === 1;
-  const deals = (imp.pmp?.deals ?? []).filter((d) => !d.wseat || d.wseat.length === 0 || d.wseat.includes(opts.seatId));
+  const deals = (imp.pmp?.deals ?? []).filter(
+    (d) => !d.wseat || d.wseat.length === 0 || d.wseat.includes(opts.seatId),
+  );
   const openFloor = floorMicros(imp.bidfloor ?? undefined, imp.bidfloorcur ?? 'USD', opts.currencyRates);
-  const nativeReq: NativeRequest | undefined = imp.native ? parseNativeRequest(imp.native.request) : undefined;
+  const nativeReq: NativeRequest | undefined = imp.native
+    ? parseNativeRequest(imp.native.request)
+    : undefined;
 
   let reason: NoBidReasonName = 'NO_MATCHING_LINE_ITEM';
   let bestOpen: PlannedBid | undefined;
@@ -187,7 +219,14 @@ function decideImp(
         if (price === undefined) reason = furtherReason(reason, 'BELOW_FLOOR');
         else if (!bestOpen || price > bestOpen.priceMicros) {
           const pick = eligible[Math.floor(rng.next() * eligible.length)]!;
-          bestOpen = { imp, lineItem: li, creative: pick.cc, fit: pick.fit, priceMicros: price, dealId: undefined };
+          bestOpen = {
+            imp,
+            lineItem: li,
+            creative: pick.cc,
+            fit: pick.fit,
+            priceMicros: price,
+            dealId: undefined,
+          };
         }
       }
     }
@@ -214,10 +253,19 @@ function priceDeal(
   const wadomain = deal.wadomain && deal.wadomain.length > 0 ? lowerSet(deal.wadomain) : undefined;
   const allowed = wadomain ? eligible.filter((e) => e.cc.adomain.some((d) => wadomain.has(d))) : eligible;
   if (allowed.length === 0) return 'BLOCKED_BY_REQUEST';
-  const floor = floorMicros(deal.bidfloor ?? undefined, deal.bidfloorcur ?? imp.bidfloorcur ?? 'USD', opts.currencyRates);
+  const floor = floorMicros(
+    deal.bidfloor ?? undefined,
+    deal.bidfloorcur ?? imp.bidfloorcur ?? 'USD',
+    opts.currencyRates,
+  );
   if (floor === undefined) return 'CURRENCY_UNSUPPORTED';
   // at=3: fixed-price deal — the price is the deal floor, if the line item may pay it.
-  const price = deal.at === 3 ? (floor > 0 && floor <= li.lineItem.maxCpmMicros ? floor : undefined) : priceBid(li.lineItem, floor);
+  const price =
+    deal.at === 3
+      ? floor > 0 && floor <= li.lineItem.maxCpmMicros
+        ? floor
+        : undefined
+      : priceBid(li.lineItem, floor);
   if (price === undefined) return 'BELOW_FLOOR';
   const pick = allowed[Math.floor(rng.next() * allowed.length)]!;
   return { imp, lineItem: li, creative: pick.cc, fit: pick.fit, priceMicros: price, dealId: deal.id };

@@ -21,7 +21,6 @@ export interface BidRouteOptions {
   clock: Clock;
   rng: Rng;
   nextId: () => string;
-  isClosing: () => boolean;
   /** When the request arrived (clock.monotonic), recorded by the app's onRequest hook. */
   receivedAt: (req: FastifyRequest) => number;
 }
@@ -47,11 +46,18 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
     if (enc === 'identity' || enc === '') return done(null, buf);
     const codec = enc === 'gzip' || enc === 'x-gzip' ? gunzip : enc === 'deflate' ? inflate : undefined;
-    if (!codec) return done(decodeError(BidderErrors.BID_BAD_ENCODING, `unsupported Content-Encoding: ${enc}`), undefined);
+    if (!codec)
+      return done(
+        decodeError(BidderErrors.BID_BAD_ENCODING, `unsupported Content-Encoding: ${enc}`),
+        undefined,
+      );
     codec(buf, { maxOutputLength: limit }, (err, out) => {
       if (!err) return done(null, out);
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        return done(decodeError(BidderErrors.BID_BODY_TOO_LARGE, `decompressed body exceeds ${limit} bytes`), undefined);
+        return done(
+          decodeError(BidderErrors.BID_BODY_TOO_LARGE, `decompressed body exceeds ${limit} bytes`),
+          undefined,
+        );
       }
       return done(decodeError(BidderErrors.BID_BAD_ENCODING, `body does not decode as ${enc}`), undefined);
     });
@@ -100,7 +106,7 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
       };
 
       const snap = o.index.current;
-      if (!snap || o.isClosing()) return noBid('NOT_READY');
+      if (!snap) return noBid('NOT_READY');
       const tmaxMs = req.tmax !== undefined && req.tmax > 0 ? req.tmax : config.defaultTmaxMs;
       const budgetMs = tmaxMs - (exchangeCfg?.networkAllowanceMs ?? config.networkAllowanceMs);
       if (o.clock.monotonic() - t0 >= budgetMs) return noBid('DEADLINE');

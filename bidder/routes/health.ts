@@ -11,7 +11,9 @@ export async function healthRoutes(
   app.get('/readyz', async (_req, reply) => {
     const snap = opts.index.current;
     if (!snap || opts.isClosing()) {
-      return reply.code(503).send({ status: 'not ready', reason: snap ? 'shutting down' : 'campaigns not loaded' });
+      return reply
+        .code(503)
+        .send({ status: 'not ready', reason: snap ? 'shutting down' : 'campaigns not loaded' });
     }
     return { status: 'ready', campaignVersion: snap.version, lineItems: snap.lineItems.length };
   });

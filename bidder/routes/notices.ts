@@ -41,13 +41,22 @@ export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions):
       if (!f) {
         o.metrics.notices.labels(kind, 'rejected').inc();
         const e = BidderErrors.NOTICE_BAD_SIGNATURE;
-        return reply.code(e.statusCode).send({ error: { code: e.code, message: 'notice signature does not match' } });
+        return reply
+          .code(e.statusCode)
+          .send({ error: { code: e.code, message: 'notice signature does not match' } });
       }
       const price = priceMicros(q.price);
-      if (price === 'invalid' || (price !== undefined && price > f.bp) || (kind === 'billing' && price === undefined)) {
+      if (
+        price === 'invalid' ||
+        (price !== undefined && price > f.bp) ||
+        (kind === 'billing' && price === undefined)
+      ) {
         o.metrics.notices.labels(kind, 'rejected').inc();
         const e = BidderErrors.NOTICE_BAD_PRICE;
-        const why = price === undefined ? 'billing notice without a clearing price' : `clearing price ${String(q.price)} is invalid or above the bid`;
+        const why =
+          price === undefined
+            ? 'billing notice without a clearing price'
+            : `clearing price ${String(q.price)} is invalid or above the bid`;
         return reply.code(e.statusCode).send({ error: { code: e.code, message: why } });
       }
       const now = o.clock.now();

@@ -61,7 +61,10 @@ function nonEmpty<T>(list: readonly T[] | undefined): ReadonlySet<T> | undefined
   return list && list.length > 0 ? new Set(list) : undefined;
 }
 
-function buildPosting<K>(items: readonly CompiledLineItem[], values: (li: CompiledLineItem) => ReadonlySet<K> | undefined): Posting<K> {
+function buildPosting<K>(
+  items: readonly CompiledLineItem[],
+  values: (li: CompiledLineItem) => ReadonlySet<K> | undefined,
+): Posting<K> {
   const byValue = new Map<K, number[]>();
   const any: number[] = [];
   for (const li of items) {
@@ -71,9 +74,9 @@ function buildPosting<K>(items: readonly CompiledLineItem[], values: (li: Compil
       continue;
     }
     for (const v of set) {
-      let list = byValue.get(v);
-      if (!list) byValue.set(v, (list = []));
-      list.push(li.idx);
+      const list = byValue.get(v);
+      if (list) list.push(li.idx);
+      else byValue.set(v, [li.idx]);
     }
   }
   return { byValue, any };

@@ -23,7 +23,12 @@ export class LocalTimeCache {
     if (hit && hit.bucket === bucket) return hit.value;
     let fmt = this.#formatters.get(timeZone);
     if (!fmt) {
-      fmt = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: 'numeric', hourCycle: 'h23' });
+      fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        weekday: 'short',
+        hour: 'numeric',
+        hourCycle: 'h23',
+      });
       this.#formatters.set(timeZone, fmt);
     }
     let dow = 0;

@@ -25,13 +25,19 @@ function someIn(set: ReadonlySet<string>, values: readonly string[]): boolean {
 }
 
 /** Whether a line item's request-level targeting (flight, geo, device, inventory, lists, day-part) accepts the request. */
-export function matchesRequest(li: CompiledLineItem, ctx: RequestContext, snap: CompiledSnapshot, nowMs: number): boolean {
+export function matchesRequest(
+  li: CompiledLineItem,
+  ctx: RequestContext,
+  snap: CompiledSnapshot,
+  nowMs: number,
+): boolean {
   if (nowMs < li.startMs || nowMs >= li.endMs) return false;
   if (li.countries && (ctx.country === undefined || !li.countries.has(ctx.country))) return false;
   if (li.regions && (ctx.region === undefined || !li.regions.has(ctx.region))) return false;
   if (li.deviceTypes && (ctx.deviceType === undefined || !li.deviceTypes.has(ctx.deviceType))) return false;
   if (li.os && (ctx.os === undefined || !li.os.has(ctx.os))) return false;
-  if (li.inventoryTypes && (ctx.inventoryType === undefined || !li.inventoryTypes.has(ctx.inventoryType))) return false;
+  if (li.inventoryTypes && (ctx.inventoryType === undefined || !li.inventoryTypes.has(ctx.inventoryType)))
+    return false;
   if (li.domainAllow && !someIn(li.domainAllow, ctx.domains)) return false;
   if (li.domainBlock && someIn(li.domainBlock, ctx.domains)) return false;
   if (li.bundleAllow && (ctx.bundle === undefined || !li.bundleAllow.has(ctx.bundle))) return false;
@@ -40,7 +46,8 @@ export function matchesRequest(li: CompiledLineItem, ctx: RequestContext, snap: 
   if (li.catBlock && someIn(li.catBlock, ctx.categories)) return false;
   if (li.dayParts) {
     const t = snap.localTime.at(li.campaign.timeZone, nowMs);
-    if (!li.dayParts.some((d) => d.days.includes(t.dow) && t.hour >= d.startHour && t.hour < d.endHour)) return false;
+    if (!li.dayParts.some((d) => d.days.includes(t.dow) && t.hour >= d.startHour && t.hour < d.endHour))
+      return false;
   }
   return true;
 }
@@ -51,7 +58,11 @@ export function matchesRequest(li: CompiledLineItem, ctx: RequestContext, snap: 
  * then verifies the rest, so line items that an indexed dimension rules out cost nothing
  * (bench/bidder/targeting.bench.ts: flat from 10 to 10,000 non-matching line items).
  */
-export function matchLineItems(snap: CompiledSnapshot, ctx: RequestContext, nowMs: number): CompiledLineItem[] {
+export function matchLineItems(
+  snap: CompiledSnapshot,
+  ctx: RequestContext,
+  nowMs: number,
+): CompiledLineItem[] {
   const dims = [
     lists(snap.byCountry, [ctx.country]),
     lists(snap.byDeviceType, [ctx.deviceType]),

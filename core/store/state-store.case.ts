@@ -217,17 +217,21 @@ export function stateStoreContract(
       await store.put('lineItem', passed);
       passed.name = 'changed after put';
       passed.creativeIds.push('cr-9');
+      expect(await store.get('lineItem', 'l1')).toEqual(sample('lineItem', 'l1', 'Original'));
+
+      const got = (await store.get('lineItem', 'l1')) as EntityByKind['lineItem'];
+      tryMutate(() => {
+        got.name = 'changed after get';
+      });
+      tryMutate(() => {
+        got.creativeIds.push('cr-9');
+      });
+      expect(await store.get('lineItem', 'l1')).toEqual(sample('lineItem', 'l1', 'Original'));
+
       const seed = dataSet('s');
       await store.replaceAll(seed);
       (seed.advertisers as EntityByKind['advertiser'][]).pop();
-      const got = await store.get('lineItem', 's-l1');
-      expect(got).toBeDefined();
-      tryMutate(() => {
-        (got as EntityByKind['lineItem']).name = 'changed after get';
-      });
-      tryMutate(() => {
-        (got as EntityByKind['lineItem']).creativeIds.push('cr-9');
-      });
+      (seed.campaigns[0] as EntityByKind['campaign']).name = 'changed after replaceAll';
       const loaded = await store.load();
       tryMutate(() => {
         (loaded.data.advertisers[0] as EntityByKind['advertiser']).name = 'changed after load';

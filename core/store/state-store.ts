@@ -7,9 +7,9 @@ import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
  * (from any process, for Redis) so bidders can rebuild their targeting index.
  */
 export interface StateStore {
-  /** Every entity, with the version it was read at. */
+  /** Every entity, with the version it was read at; each list sorted by id. Entities are frozen: share, never mutate. */
   load(): Promise<{ version: number; data: CampaignData }>;
-  /** One entity by id, or undefined. */
+  /** One entity by id (frozen), or undefined. */
   get<K extends EntityKind>(kind: K, id: string): Promise<EntityByKind[K] | undefined>;
   /** Creates or replaces an entity; returns the new version. Values are validated by the caller. */
   put<K extends EntityKind>(kind: K, entity: EntityByKind[K]): Promise<number>;
@@ -19,9 +19,13 @@ export interface StateStore {
   replaceAll(data: CampaignData): Promise<number>;
   /** The current version (0 for an empty, never-written store). */
   version(): Promise<number>;
-  /** Calls `listener` with the new version after every write, from this or another process. Returns an unsubscribe function. */
+  /**
+   * Calls `listener` (asynchronously) with the new version after every write, from this or another
+   * process. Versions only increase and each is delivered once; one that arrives after a newer one is
+   * dropped, and load() then returns the newer state anyway. Returns an unsubscribe function.
+   */
   subscribe(listener: (version: number) => void): () => void;
-  /** Resolves when the store can serve (connected, snapshot loaded). */
+  /** Resolves when the store can serve (connected, snapshot loaded) and, if anyone subscribed, the subscription is live. */
   ready(): Promise<void>;
   /** Persists what needs persisting and releases connections. */
   close(): Promise<void>;

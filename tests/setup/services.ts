@@ -167,6 +167,7 @@ async function waitUntil(
 export interface RedisServer {
   /** `redis://127.0.0.1:PORT`. */
   readonly url: string;
+  /** The loopback port, kept across restart(). */
   readonly port: number;
   /** Kills the server (SIGTERM by default; SIGKILL to simulate a crash) and removes its data directory. */
   stop(signal?: NodeJS.Signals): Promise<void>;

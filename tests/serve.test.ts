@@ -1,0 +1,155 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const BANNER = JSON.stringify({
+  id: 'serve-1',
+  imp: [{ id: '1', banner: { w: 300, h: 250 } }],
+  site: { domain: 'example.com', page: 'https://example.com/a' },
+});
+
+interface Running {
+  child: ChildProcess;
+  port: number;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Starts `outbid serve` as a user would (`node bin/outbid.js serve`) and waits for its port. */
+async function start(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, ['bin/outbid.js', 'serve'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(Number(m[1]));
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`outbid serve exited ${child.exitCode}: ${err}${out}`));
+      }
+    }, 50);
+  });
+  return { child, port, stdout: () => out + err, exited };
+}
+
+function dataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'outbid-serve-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('outbid serve (a real process)', () => {
+  it('seeds the demo campaigns, bids on plain and gzip bodies, and exposes health and metrics', async () => {
+    const dir = dataDir();
+    const s = await start({ DATA_DIR: dir });
+    const base = `http://127.0.0.1:${s.port}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const plain = await fetch(`${base}/openrtb2/bid`, {
+      method: 'POST',
+      body: BANNER,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(plain.status).toBe(200);
+    const body = (await plain.json()) as { seatbid: { bid: { crid: string; price: number }[] }[] };
+    expect(body.seatbid[0]?.bid[0]?.crid).toBe('cr-banner-300x250');
+    const gz = await fetch(`${base}/openrtb2/bid`, {
+      method: 'POST',
+      body: gzipSync(BANNER),
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
+    expect(gz.status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('outbid_bid_requests_total{outcome="bid",reason=""} 2');
+    expect(metrics).toContain('outbid_bid_duration_seconds_count{outcome="bid"} 2');
+    expect(metrics).toContain('process_cpu_seconds_total');
+    expect(existsSync(join(dir, 'secret'))).toBe(true);
+  });
+
+  it('finishes an in-flight request after SIGTERM, then exits 0 with the state snapshotted', async () => {
+    const dir = dataDir();
+    const s = await start({ DATA_DIR: dir });
+    const socket = connect(s.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let response = '';
+    socket.on('data', (d: Buffer) => {
+      response += d.toString();
+    });
+    // tmax covers the deliberately slow upload: the deadline runs from the first byte of the request.
+    const slow = BANNER.replace('"id":"serve-1"', '"id":"serve-1","tmax":5000');
+    const half = Math.floor(slow.length / 2);
+    socket.write(
+      `POST /openrtb2/bid HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${slow.length}\r\n\r\n${slow.slice(0, half)}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    s.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.child.exitCode).toBeNull(); // still draining
+    socket.write(slow.slice(half));
+    const code = await s.exited;
+    expect(response).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(response).toContain('"crid":"cr-banner-300x250"');
+    expect(code).toBe(0);
+    expect(s.stdout()).toContain('"msg":"stopped"');
+    const snapshot = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { version: number };
+    expect(snapshot.version).toBe(1);
+    socket.destroy();
+  });
+
+  it('keeps campaigns in Redis when REDIS_URL is set', async () => {
+    const prefix = `serve-test-${process.pid}-`;
+    const s = await start({ DATA_DIR: dataDir(), REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix });
+    const res = await fetch(`http://127.0.0.1:${s.port}/openrtb2/bid`, { method: 'POST', body: BANNER });
+    expect(res.status).toBe(200);
+    s.child.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    // A second instance on the same Redis finds the campaigns already there and does not seed again.
+    const again = await start({ DATA_DIR: dataDir(), REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix });
+    expect(again.stdout()).not.toContain('seeded demo campaigns');
+    const res2 = await fetch(`http://127.0.0.1:${again.port}/openrtb2/bid`, { method: 'POST', body: BANNER });
+    expect(res2.status).toBe(200);
+  });
+
+  it('refuses to start on invalid configuration and lists every problem', async () => {
+    const child = spawn(process.execPath, ['bin/outbid.js', 'serve'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: 'abc', LOG_LEVEL: 'loud', DATA_DIR: dataDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(err).toContain('PORT: must be integer');
+    expect(err).toContain('LOG_LEVEL: must be one of');
+  });
+});
