@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The shared OpenRTB corpus beside the checkout (`../shared/openrtb`). */
+export const CORPUS_DIR = join(import.meta.dirname, '..', '..', '..', 'shared', 'openrtb');
+
+/**
+ * Bodies of the prebid-server records an exchange actually sends a bidder (`outgoing_to_bidder`),
+ * minus those the fixtures expect to be rejected: the most representative traffic in the corpus.
+ */
+export function exchangeRequestBodies(): string[] {
+  const text = readFileSync(join(CORPUS_DIR, 'prebid-server', 'bid_requests.jsonl'), 'utf8');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const rec = JSON.parse(line) as { request: unknown; label: string; role: string };
+    if (rec.role === 'outgoing_to_bidder' && rec.label !== 'invalid') out.push(JSON.stringify(rec.request));
+  }
+  return out;
+}
+
+/** The representative banner request (bench/bidder/fixtures/banner.json), compact JSON. */
+export function bannerRequestBody(): string {
+  const text = readFileSync(join(import.meta.dirname, '..', 'bidder', 'fixtures', 'banner.json'), 'utf8');
+  return JSON.stringify(JSON.parse(text));
+}
