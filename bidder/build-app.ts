@@ -98,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
           : err.code?.startsWith('BID_') || err.code?.startsWith('NOTICE_')
             ? err.code
             : BidderErrors.HTTP_BAD_REQUEST.code;
+      if (req.routeOptions.url === BID_ROUTE) metrics.request('invalid', code, 0);
       // Oversize bodies are a client fault like any other: 400 with the reason (not 413), per the bid API contract.
       return reply
         .code(code === BidderErrors.BID_BODY_TOO_LARGE.code ? 400 : status)

@@ -121,6 +121,30 @@ export const BidStrategySchema = Type.Union([
 /** A bid strategy. */
 export type BidStrategy = Static<typeof BidStrategySchema>;
 
+/**
+ * Value-based bid strategies (bidder/strategies). Not yet members of `BidStrategySchema`: its
+ * consumer `priceBid` switches exhaustively over `fixed`/`max`, so they join the union when
+ * decide.ts calls `strategyFor(lineItem)` instead. Goals are integer micros of the account currency.
+ */
+export const ValueBidStrategySchema = Type.Union([
+  /** Bid pCTR × CPC goal (per mille); shaded in first-price auctions. */
+  Type.Object({ type: Type.Literal('targetCpc'), cpcMicros: Type.Integer({ minimum: 1 }) }),
+  /** Bid pCTR × pCVR × CPA goal (per mille); shaded in first-price auctions. */
+  Type.Object({ type: Type.Literal('targetCpa'), cpaMicros: Type.Integer({ minimum: 1 }) }),
+  /** Bid expected revenue (pCTR × pCVR × conversion value) ÷ target ROAS; `roasMicros` is ROAS × 1e6. */
+  Type.Object({ type: Type.Literal('targetRoas'), roasMicros: Type.Integer({ minimum: 1 }) }),
+  /** Bid `baseCpmMicros` × pCTR ÷ average pCTR (`avgPctr`, or the running mean when absent). */
+  Type.Object({
+    type: Type.Literal('linear'),
+    baseCpmMicros: Type.Integer({ minimum: 1 }),
+    avgPctr: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  }),
+  /** Most clicks for the remaining budget and time, from the learned bid landscape. */
+  Type.Object({ type: Type.Literal('maxClicks') }),
+]);
+/** A value-based bid strategy. */
+export type ValueBidStrategy = Static<typeof ValueBidStrategySchema>;
+
 /** A line item: targeting, bid strategy, price cap and the creatives it may serve. */
 export const LineItemSchema = Type.Object({
   id: Id,

@@ -11,8 +11,9 @@ export interface CompiledCreative {
 
 const INSECURE_URL = /http:\/\//i;
 
-/** True when nothing in the creative loads over plain http. */
+/** True when nothing in the creative loads or links over plain http (the landing URL becomes the click URL in the markup). */
 export function isSecureCreative(c: Creative): boolean {
+  if (!c.landingUrl.startsWith('https://')) return false;
   if (c.markup !== undefined && INSECURE_URL.test(c.markup)) return false;
   const n = c.native;
   if (n !== undefined) {

@@ -140,6 +140,7 @@ export function assembleNative(req: NativeRequest, n: NativeAssets, clickUrl: st
     else if (a.required) return undefined;
   }
   if (assets.length === 0) return undefined;
-  const body = { ver: '1.2', assets, link: { url: clickUrl } };
+  // Answer in the request's version: 1.0/1.1 wrap the response in `native` and expect their own `ver`.
+  const body = { ver: req.ver ?? (req.wrapped ? '1.1' : '1.2'), assets, link: { url: clickUrl } };
   return JSON.stringify(req.wrapped ? { native: body } : body);
 }

@@ -107,5 +107,15 @@ export function parseBidRequest(body: Uint8Array | string, maxDepth = 64): Parse
     const where = e ? e.instancePath || '/' : '/';
     return { ok: false, code: 'INVALID_REQUEST', message: `${where} ${e?.message ?? 'is invalid'}` };
   }
+  const imps = value.imp;
+  if (imps.length > 1) {
+    const ids = new Set<string>();
+    for (let i = 0; i < imps.length; i++) {
+      const id = imps[i]!.id;
+      if (ids.has(id))
+        return { ok: false, code: 'INVALID_REQUEST', message: `/imp/${i}/id duplicates imp id "${id}"` };
+      ids.add(id);
+    }
+  }
   return { ok: true, request: normalizeBidRequest(value) };
 }

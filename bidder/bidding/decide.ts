@@ -6,7 +6,7 @@ import {
   type NativeRequest,
   parseNativeRequest,
 } from '../../creative/index.ts';
-import type { BidRequest, Deal, Imp } from '../../openrtb/index.ts';
+import { type BidRequest, type Deal, type Imp, MarkupType } from '../../openrtb/index.ts';
 import type { CompiledLineItem, CompiledSnapshot } from '../targeting/compile-snapshot.ts';
 import { matchLineItems } from '../targeting/match-line-items.ts';
 import { requestContext } from '../targeting/request-context.ts';
@@ -197,7 +197,8 @@ function decideImp(
     const eligible: { cc: CompiledCreative; fit: Fit }[] = [];
     for (const cc of li.creatives) {
       const fit = fitCreative(cc, imp, nativeReq);
-      if (!fit) {
+      // Size targeting constrains what is delivered, not only what the imp offers.
+      if (!fit || (li.sizes && fit.mtype === MarkupType.banner && !li.sizes.has(`${fit.w}x${fit.h}`))) {
         reason = furtherReason(reason, 'NO_FITTING_CREATIVE');
         continue;
       }
@@ -253,11 +254,8 @@ function priceDeal(
   const wadomain = deal.wadomain && deal.wadomain.length > 0 ? lowerSet(deal.wadomain) : undefined;
   const allowed = wadomain ? eligible.filter((e) => e.cc.adomain.some((d) => wadomain.has(d))) : eligible;
   if (allowed.length === 0) return 'BLOCKED_BY_REQUEST';
-  const floor = floorMicros(
-    deal.bidfloor ?? undefined,
-    deal.bidfloorcur ?? imp.bidfloorcur ?? 'USD',
-    opts.currencyRates,
-  );
+  // OpenRTB 2.6 §3.2.12: a deal's bidfloorcur defaults to USD, independently of the imp's.
+  const floor = floorMicros(deal.bidfloor ?? undefined, deal.bidfloorcur ?? 'USD', opts.currencyRates);
   if (floor === undefined) return 'CURRENCY_UNSUPPORTED';
   // at=3: fixed-price deal — the price is the deal floor, if the line item may pay it.
   const price =

@@ -195,8 +195,8 @@ export function bidInvariantProblems(
           problems.push(`${where}: no adomain in deal ${String(bid.dealid)}'s wadomain`);
         }
         floor = num(deal.bidfloor) ?? 0;
-        // The app falls back to the imp's floor currency (OpenRTB 2.6 defaults Deal.bidfloorcur to USD).
-        floorCur = str(deal.bidfloorcur) ?? str(imp.bidfloorcur) ?? 'USD';
+        // OpenRTB 2.6 §3.2.12: Deal.bidfloorcur defaults to USD, not to the imp's currency.
+        floorCur = str(deal.bidfloorcur) ?? 'USD';
         if (num(deal.at) === 3) {
           const fixed = toResponse(floor, floorCur);
           if (fixed === undefined || Math.abs(price - fixed) > 1e-6 + EPSILON) {
