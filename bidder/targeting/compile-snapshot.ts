@@ -29,10 +29,20 @@ export interface CompiledLineItem {
   readonly dealsOnly: boolean;
 }
 
-/** Posting lists for one targeting dimension: line-item indices per value, plus those that accept any value. */
-export interface Posting<K> {
-  readonly byValue: ReadonlyMap<K, readonly number[]>;
-  readonly any: readonly number[];
+/**
+ * One targeting dimension as bitsets over line-item indices: a bit per line item that accepts any
+ * value (`any`), and per value the line items that list it. Dense dimensions (country, device
+ * type, OS, inventory type) keep a bitset per value; sparse ones (domains, bundles: many values,
+ * few line items each) keep index lists and are turned into bits per request.
+ */
+export interface BitDimension<K> {
+  readonly any: Uint32Array;
+  /** The line items in `any`, as a list (for the posting-list path of `matchLineItems`). */
+  readonly anyList: readonly number[];
+  /** Per value, the line items that list it. */
+  readonly lists: ReadonlyMap<K, readonly number[]>;
+  /** Dense dimensions only: `lists` as bitsets. */
+  readonly dense: ReadonlyMap<K, Uint32Array> | undefined;
 }
 
 /**
@@ -42,13 +52,22 @@ export interface Posting<K> {
 export interface CompiledSnapshot {
   readonly version: number;
   readonly lineItems: readonly CompiledLineItem[];
-  readonly byCountry: Posting<string>;
-  readonly byDeviceType: Posting<number>;
-  readonly byOs: Posting<string>;
-  readonly byInventory: Posting<string>;
-  readonly byDomain: Posting<string>;
-  readonly byBundle: Posting<string>;
+  /** Length of every bitset: ceil(line items / 32). */
+  readonly words: number;
+  readonly byCountry: BitDimension<string>;
+  readonly byDeviceType: BitDimension<number>;
+  readonly byOs: BitDimension<string>;
+  readonly byInventory: BitDimension<string>;
+  readonly byDomain: BitDimension<string>;
+  readonly byBundle: BitDimension<string>;
   readonly localTime: LocalTimeCache;
+  /** Per-thread scratch bitsets for `matchLineItems` (the bid path is synchronous, so one set per snapshot suffices). */
+  readonly scratch: {
+    readonly acc: Uint32Array;
+    readonly domain: Uint32Array;
+    readonly bundle: Uint32Array;
+    readonly zeros: Uint32Array;
+  };
 }
 
 function lowerSet(list: readonly string[] | undefined): ReadonlySet<string> | undefined {
@@ -61,25 +80,36 @@ function nonEmpty<T>(list: readonly T[] | undefined): ReadonlySet<T> | undefined
   return list && list.length > 0 ? new Set(list) : undefined;
 }
 
-function buildPosting<K>(
+function buildDimension<K>(
   items: readonly CompiledLineItem[],
+  words: number,
+  sparse: boolean,
   values: (li: CompiledLineItem) => ReadonlySet<K> | undefined,
-): Posting<K> {
-  const byValue = new Map<K, number[]>();
-  const any: number[] = [];
+): BitDimension<K> {
+  const any = new Uint32Array(words);
+  const anyList: number[] = [];
+  const lists = new Map<K, number[]>();
   for (const li of items) {
     const set = values(li);
     if (set === undefined) {
-      any.push(li.idx);
+      any[li.idx >>> 5]! |= 1 << (li.idx & 31);
+      anyList.push(li.idx);
       continue;
     }
     for (const v of set) {
-      const list = byValue.get(v);
+      const list = lists.get(v);
       if (list) list.push(li.idx);
-      else byValue.set(v, [li.idx]);
+      else lists.set(v, [li.idx]);
     }
   }
-  return { byValue, any };
+  if (sparse) return { any, anyList, lists, dense: undefined };
+  const dense = new Map<K, Uint32Array>();
+  for (const [v, list] of lists) {
+    const bits = new Uint32Array(words);
+    for (const idx of list) bits[idx >>> 5]! |= 1 << (idx & 31);
+    dense.set(v, bits);
+  }
+  return { any, anyList, lists, dense };
 }
 
 /**
@@ -127,15 +157,23 @@ export function compileSnapshot(data: CampaignData, version: number): CompiledSn
       dealsOnly: t.dealsOnly === true,
     });
   }
+  const words = Math.max(1, Math.ceil(lineItems.length / 32));
   return {
     version,
     lineItems,
-    byCountry: buildPosting(lineItems, (li) => li.countries),
-    byDeviceType: buildPosting(lineItems, (li) => li.deviceTypes),
-    byOs: buildPosting(lineItems, (li) => li.os),
-    byInventory: buildPosting(lineItems, (li) => li.inventoryTypes),
-    byDomain: buildPosting(lineItems, (li) => li.domainAllow),
-    byBundle: buildPosting(lineItems, (li) => li.bundleAllow),
+    words,
+    byCountry: buildDimension(lineItems, words, false, (li) => li.countries),
+    byDeviceType: buildDimension(lineItems, words, false, (li) => li.deviceTypes),
+    byOs: buildDimension(lineItems, words, false, (li) => li.os),
+    byInventory: buildDimension(lineItems, words, false, (li) => li.inventoryTypes),
+    byDomain: buildDimension(lineItems, words, true, (li) => li.domainAllow),
+    byBundle: buildDimension(lineItems, words, true, (li) => li.bundleAllow),
     localTime: new LocalTimeCache(),
+    scratch: {
+      acc: new Uint32Array(words),
+      domain: new Uint32Array(words),
+      bundle: new Uint32Array(words),
+      zeros: new Uint32Array(words),
+    },
   };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CampaignData, LineItem, Targeting } from '../../core/index.ts';
+import { type CampaignData, type LineItem, seededRng, type Targeting } from '../../core/index.ts';
 import { demoData } from '../../tests/support/test-app.ts';
 import { compileSnapshot } from './compile-snapshot.ts';
 import { LocalTimeCache } from './local-time.ts';
-import { matchLineItems } from './match-line-items.ts';
+import { matchesRequest, matchLineItems } from './match-line-items.ts';
 import type { RequestContext } from './request-context.ts';
 import { requestContext } from './request-context.ts';
 
@@ -84,6 +84,52 @@ describe('matchLineItems', () => {
     expect(matchLineItems(snap, ctx({}), Date.parse('2023-12-31T23:59:59Z'))).toEqual([]);
     expect(matchLineItems(snap, ctx({}), Date.parse('2100-01-01T00:00:00Z'))).toEqual([]);
     expect(matchLineItems(snap, ctx({}), Date.parse('2024-01-01T00:00:00Z'))).toHaveLength(1);
+  });
+});
+
+describe('matchLineItems on random campaign sets', () => {
+  it('returns exactly what checking every line item in full returns, on both index paths', () => {
+    const rng = seededRng(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
+    const maybe = <T>(p: number, f: () => T): T | undefined => (rng.next() < p ? f() : undefined);
+    const countries = ['USA', 'DEU', 'FRA'];
+    const oses = ['ios', 'android', 'windows'];
+    const domains = ['a.com', 'b.com', 'news.a.com'];
+    for (let round = 0; round < 20; round++) {
+      const size = round % 2 === 0 ? 12 : 400;
+      const targetings: Targeting[] = Array.from({ length: size }, () => {
+        const t: Targeting = {};
+        const c = maybe(0.5, () => [pick(countries)]);
+        if (c) t.countries = c;
+        const d = maybe(0.4, () => [pick([1, 2, 4])]);
+        if (d) t.deviceTypes = d;
+        const o = maybe(0.3, () => [pick(oses)]);
+        if (o) t.os = o;
+        const inv = maybe(0.2, () => [pick(['site', 'app'] as const)]);
+        if (inv) t.inventoryTypes = inv;
+        const dom = maybe(0.2, () => ({ allow: [pick(domains)] }));
+        if (dom) t.domains = dom;
+        const b = maybe(0.1, () => ({ allow: ['com.game'] }));
+        if (b) t.bundles = b;
+        return t;
+      });
+      const snap = compileSnapshot(dataWith(targetings), 1);
+      for (let q = 0; q < 30; q++) {
+        const domain = maybe(0.7, () => pick(domains));
+        const c = ctx({
+          country: maybe(0.9, () => pick(countries)),
+          deviceType: maybe(0.9, () => pick([1, 2, 4])),
+          os: maybe(0.8, () => pick(oses)),
+          inventoryType: pick(['site', 'app'] as const),
+          domains: domain ? [domain, ...(domain === 'news.a.com' ? ['a.com'] : []), 'com'] : [],
+          bundle: maybe(0.3, () => 'com.game'),
+        });
+        const expected = snap.lineItems.filter((li) => matchesRequest(li, c, snap, NOW)).map((li) => li.idx);
+        expect(matchLineItems(snap, c, NOW).map((li) => li.idx)).toEqual(expected);
+        expect(matchLineItems(snap, c, NOW, 'postings').map((li) => li.idx)).toEqual(expected);
+        expect(matchLineItems(snap, c, NOW, 'bits').map((li) => li.idx)).toEqual(expected);
+      }
+    }
   });
 });
 

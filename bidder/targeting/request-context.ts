@@ -23,13 +23,13 @@ function parentDomains(host: string | undefined): string[] {
   return out;
 }
 
+// scheme://[userinfo@]host[:port]/…: what `new URL(page).hostname` returns for the pages exchanges
+// send, at a fraction of its cost (URL parsing was 4 % of the bid path in the HTTP bench profile).
+const PAGE_HOST = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/?#:[\]]+)/i;
+
 function hostOf(page: string | undefined): string | undefined {
   if (!page) return undefined;
-  try {
-    return new URL(page).hostname || undefined;
-  } catch {
-    return undefined;
-  }
+  return PAGE_HOST.exec(page)?.[1];
 }
 
 function addCategories(out: Set<string>, list: readonly string[] | null | undefined): void {
