@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { jsonFiles, malformedBodies, prebidServerRequests } from './support/corpus.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BANNER = JSON.stringify({
@@ -90,6 +91,29 @@ describe('outbid serve (a real process)', () => {
     expect(metrics).toContain('outbid_bid_duration_seconds_count{outcome="bid"} 2');
     expect(metrics).toContain('process_cpu_seconds_total');
     expect(existsSync(join(dir, 'secret'))).toBe(true);
+  });
+
+  it('answers the whole corpus over real HTTP without a 5xx, and stays up', async () => {
+    const s = await start({ DATA_DIR: dataDir() });
+    const bodies = [
+      ...prebidServerRequests(),
+      ...jsonFiles('spec-examples', 'prebid-openrtb-testdata'),
+      ...malformedBodies(),
+    ];
+    const statuses = new Map<number, number>();
+    for (const b of bodies) {
+      const res = await fetch(`http://127.0.0.1:${s.port}/openrtb2/bid`, {
+        method: 'POST',
+        body: b.body,
+        headers: { 'content-type': 'application/json' },
+      });
+      await res.arrayBuffer();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+    expect([...statuses.keys()].sort()).toEqual([200, 204, 400]);
+    expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(bodies.length);
+    expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
+    expect(s.child.exitCode).toBeNull();
   });
 
   it('finishes an in-flight request after SIGTERM, then exits 0 with the state snapshotted', async () => {
