@@ -2,10 +2,9 @@ import { gunzip, inflate } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import { type Clock, NoBidReason, type NoBidReasonName, type Rng } from '../../core/index.ts';
-import { BidResponseSchema, parseBidRequest } from '../../openrtb/index.ts';
+import { BidResponseSchema } from '../../openrtb/index.ts';
 import type { EventSink } from '../../reporting/index.ts';
-import { buildBidResponse } from '../bidding/build-response.ts';
-import { decide } from '../bidding/decide.ts';
+import { evaluateBid } from '../bidding/evaluate-bid.ts';
 import type { CampaignIndex } from '../campaign-index.ts';
 import { BidderErrors, ErrorBodySchema } from '../errors.ts';
 import type { BidderMetrics } from '../metrics.ts';
@@ -63,12 +62,6 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     });
   });
 
-  const decideOpts = {
-    seatId: config.seatId,
-    accountCurrency: config.accountCurrency,
-    currencyRates: config.currencyRates,
-  };
-
   app.post(
     '/openrtb2/bid',
     // The 200 schema compiles a fast-json-stringify serializer for bids; no-bid `{id, nbr}` bodies are sent pre-serialized.
@@ -78,57 +71,37 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
       const seconds = () => (o.clock.monotonic() - t0) / 1000;
       const exchange = (request.query as { exchange?: unknown }).exchange;
       const exchangeName = typeof exchange === 'string' && exchange !== '' ? exchange : 'default';
-      const exchangeCfg = config.exchanges[exchangeName];
-
       const body = request.body;
-      const parsed = parseBidRequest(Buffer.isBuffer(body) ? body : Buffer.alloc(0), config.maxJsonDepth);
-      if (!parsed.ok) {
-        const def =
-          parsed.code === 'INVALID_JSON'
-            ? BidderErrors.BID_INVALID_JSON
-            : parsed.code === 'TOO_DEEP'
-              ? BidderErrors.BID_TOO_DEEP
-              : BidderErrors.BID_INVALID_REQUEST;
-        o.metrics.request('invalid', def.code, seconds());
-        return reply.code(400).send({ error: { code: def.code, message: parsed.message } });
+      const result = evaluateBid(Buffer.isBuffer(body) ? body : Buffer.alloc(0), exchangeName, {
+        config,
+        snapshot: o.index.current,
+        signer: o.signer,
+        nextId: o.nextId,
+        rng: o.rng,
+        nowMs: o.clock.now(),
+        isLate: (budgetMs) => o.clock.monotonic() - t0 >= budgetMs,
+      });
+      if (result.kind === 'invalid') {
+        o.metrics.request('invalid', result.code, seconds());
+        return reply.code(400).send({ error: { code: result.code, message: result.message } });
       }
-      const req = parsed.request;
-
-      const noBid = (reason: NoBidReasonName) => {
+      const noBid = (reason: NoBidReasonName, requestId: string) => {
         o.metrics.request('nobid', reason, seconds());
-        if (exchangeCfg?.noBidResponse === 'nbr') {
+        if (config.exchanges[exchangeName]?.noBidResponse === 'nbr') {
           return reply
             .code(200)
             .type('application/json')
-            .send(JSON.stringify({ id: req.id, nbr: NoBidReason[reason].nbr }));
+            .send(JSON.stringify({ id: requestId, nbr: NoBidReason[reason].nbr }));
         }
         return reply.code(204).send();
       };
-
-      const snap = o.index.current;
-      if (!snap) return noBid('NOT_READY');
-      const tmaxMs = req.tmax !== undefined && req.tmax > 0 ? req.tmax : config.defaultTmaxMs;
-      const budgetMs = tmaxMs - (exchangeCfg?.networkAllowanceMs ?? config.networkAllowanceMs);
-      if (o.clock.monotonic() - t0 >= budgetMs) return noBid('DEADLINE');
-
-      const nowMs = o.clock.now();
-      const decision = decide(snap, req, nowMs, o.rng, decideOpts);
-      if (decision.kind === 'nobid') return noBid(decision.reason);
-      const { response, events } = buildBidResponse(req, decision.bids, decision.currency, {
-        signer: o.signer,
-        publicUrl: config.publicUrl,
-        seatId: config.seatId,
-        nextId: o.nextId,
-        nowMs,
-        currencyRates: config.currencyRates,
-        exchange: exchangeName,
-      });
+      if (result.kind === 'nobid') return noBid(result.reason, result.requestId);
       // Past the deadline the exchange has moved on: a late bid can only be lost or mis-billed.
-      if (o.clock.monotonic() - t0 >= budgetMs) return noBid('DEADLINE');
-      for (const e of events) o.sink.emit(e);
-      for (const b of decision.bids) o.metrics.bids.labels(String(b.fit.mtype)).inc();
+      if (o.clock.monotonic() - t0 >= result.budgetMs) return noBid('DEADLINE', result.requestId);
+      for (const e of result.events) o.sink.emit(e);
+      for (const m of result.mtypes) o.metrics.bids.labels(String(m)).inc();
       o.metrics.request('bid', '', seconds());
-      return reply.code(200).send(response);
+      return reply.code(200).send(result.response);
     },
   );
 }
