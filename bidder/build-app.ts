@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/index.ts';
-import type { Clock, Rng, StateStore } from '../core/index.ts';
+import type { CampaignData, Clock, Rng, StateStore } from '../core/index.ts';
 import type { EventSink } from '../reporting/index.ts';
 import { CampaignIndex } from './campaign-index.ts';
 import { BidderErrors } from './errors.ts';
@@ -10,6 +10,7 @@ import { NoticeSigner } from './notices/notice-signer.ts';
 import { bidRoutes } from './routes/bid.ts';
 import { healthRoutes } from './routes/health.ts';
 import { noticeRoutes } from './routes/notices.ts';
+import { BidWorkerPool } from './workers/bid-worker-pool.ts';
 
 /** Everything the app is built from; the composition root (CLI) or a test supplies it. */
 export interface AppDeps {
@@ -26,11 +27,15 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Include Node process metrics in /metrics. */
   processMetrics?: boolean;
+  /** Scoring worker threads; absent or 0 threads: evaluate in the main thread. */
+  workers?: { threads: number; taskTimeoutMs: number; seed: number; idPrefix: string; filename?: string };
 }
 
 /** The app plus handles tests and the CLI use. */
 export interface Bidder {
   app: FastifyInstance;
+  /** The scoring worker pool, when threads are configured. */
+  pool: BidWorkerPool | undefined;
   index: CampaignIndex;
   metrics: BidderMetrics;
 }
@@ -56,9 +61,13 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
   });
   const metrics = createMetrics(deps.processMetrics ?? false);
   let closing = false;
+  let pool: BidWorkerPool | undefined;
+  let latestData: CampaignData | undefined;
   const index = new CampaignIndex(deps.store, {
     onError: (err) => app.log.error({ err }, 'campaign snapshot rebuild failed; keeping the last good one'),
-    onSwap: (snap) => {
+    onSwap: (snap, data) => {
+      latestData = data;
+      pool?.publish(snap.version, data);
       metrics.snapshotVersion.set(snap.version);
       metrics.activeLineItems.set(snap.lineItems.length);
       app.log.info({ version: snap.version, lineItems: snap.lineItems.length }, 'campaign snapshot loaded');
@@ -81,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
   });
   app.addHook('onClose', async () => {
     index.stop();
+    await pool?.close();
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -126,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     clock,
     rng: deps.rng,
     nextId: deps.nextId,
+    pool: () => pool,
     receivedAt: (req) => (req as unknown as Record<symbol, number>)[receivedAtKey] ?? clock.monotonic(),
   });
   await app.register(noticeRoutes, {
@@ -137,5 +148,23 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     clock,
   });
   await index.start();
-  return { app, index, metrics };
+  if (deps.workers && deps.workers.threads > 0) {
+    // Started after the first snapshot so every thread begins with the campaigns, then awaited so a
+    // built app never queues bids behind threads still loading.
+    const snap = index.current!;
+    pool = new BidWorkerPool(
+      {
+        threads: deps.workers.threads,
+        config,
+        secret: deps.secret,
+        seed: deps.workers.seed,
+        idPrefix: deps.workers.idPrefix,
+        taskTimeoutMs: deps.workers.taskTimeoutMs,
+        ...(deps.workers.filename !== undefined && { filename: deps.workers.filename }),
+      },
+      { version: snap.version, data: latestData! },
+    );
+    await pool.ready();
+  }
+  return { app, index, metrics, pool };
 }

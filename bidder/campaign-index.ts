@@ -1,4 +1,4 @@
-import type { StateStore } from '../core/index.ts';
+import type { CampaignData, StateStore } from '../core/index.ts';
 import { type CompiledSnapshot, compileSnapshot } from './targeting/compile-snapshot.ts';
 
 /**
@@ -13,11 +13,11 @@ export class CampaignIndex {
   #unsubscribe: (() => void) | undefined;
   readonly #store: StateStore;
   readonly #onError: (err: unknown) => void;
-  readonly #onSwap: (snap: CompiledSnapshot) => void;
+  readonly #onSwap: (snap: CompiledSnapshot, data: CampaignData) => void;
 
   constructor(
     store: StateStore,
-    hooks: { onError: (err: unknown) => void; onSwap: (snap: CompiledSnapshot) => void },
+    hooks: { onError: (err: unknown) => void; onSwap: (snap: CompiledSnapshot, data: CampaignData) => void },
   ) {
     this.#store = store;
     this.#onError = hooks.onError;
@@ -65,7 +65,7 @@ export class CampaignIndex {
     if (this.#snapshot && version <= this.#snapshot.version) return;
     const snap = compileSnapshot(data, version);
     this.#snapshot = snap;
-    this.#onSwap(snap);
+    this.#onSwap(snap, data);
   }
 
   /** Stops following the store. */

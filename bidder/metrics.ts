@@ -9,6 +9,7 @@ export interface BidderMetrics {
   readonly bids: Counter<'mtype'>;
   readonly notices: Counter<'kind' | 'result'>;
   readonly snapshotVersion: Gauge;
+  readonly workerFailures: Counter;
   readonly activeLineItems: Gauge;
 }
 
@@ -62,6 +63,11 @@ export function createMetrics(defaults: boolean): BidderMetrics {
       name: 'outbid_notices_total',
       help: 'Win/billing/loss notices by result (ok, duplicate, rejected)',
       labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    workerFailures: new Counter({
+      name: 'outbid_worker_failures_total',
+      help: 'Bid requests a scoring worker failed (threw, crashed or timed out) and that were answered with a no-bid',
       registers: [registry],
     }),
     snapshotVersion: new Gauge({

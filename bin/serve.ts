@@ -65,6 +65,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   await seedDemo(store, config, log);
   const secret = await resolveSecret(config, log);
   const sink = new MemoryEventSink();
+  const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   const { app } = await buildApp({
     config,
     store,
@@ -72,9 +73,15 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     clock: systemClock,
     rng: seededRng(randomBytes(4).readUInt32LE(0)),
     secret,
-    nextId: idGenerator(`${randomBytes(6).toString('base64url')}-`),
+    nextId: idGenerator(idPrefix),
     logger: log,
     processMetrics: true,
+    workers: {
+      threads: config.workers,
+      taskTimeoutMs: config.workerTaskTimeoutMs,
+      seed: randomBytes(4).readUInt32LE(0),
+      idPrefix: `${idPrefix}w`,
+    },
   });
   await app.listen({ host: config.host, port: config.port });
 

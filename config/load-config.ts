@@ -41,6 +41,8 @@ const EnvSchema = Type.Object({
   DEMO_DATA: Type.String({ default: 'config/demo-data.json' }),
   SEED_DEMO: Type.Boolean({ default: true }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 600_000 }),
+  WORKERS: Type.Integer({ default: 0, minimum: 0, maximum: 64 }),
+  WORKER_TASK_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
 });
 
 /** The validated configuration. */
@@ -68,6 +70,10 @@ export interface Config {
   demoDataPath: string;
   seedDemo: boolean;
   shutdownTimeoutMs: number;
+  /** Scoring worker threads (0: evaluate bids in the main thread). */
+  workers: number;
+  /** A worker batch not answered in this time is abandoned and its thread replaced. */
+  workerTaskTimeoutMs: number;
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -185,5 +191,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     demoDataPath: e.DEMO_DATA,
     seedDemo: e.SEED_DEMO,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    workers: e.WORKERS,
+    workerTaskTimeoutMs: e.WORKER_TASK_TIMEOUT_MS,
   };
 }

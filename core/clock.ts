@@ -2,14 +2,14 @@
 export interface Clock {
   /** Wall-clock time in epoch milliseconds. */
   now(): number;
-  /** Monotonic milliseconds with sub-millisecond precision, for deadlines and latency. */
+  /** Monotonic milliseconds with sub-millisecond precision, for deadlines and latency; comparable across threads of one process. */
   monotonic(): number;
 }
 
-/** The real clock: Date.now and performance.now. */
+/** The real clock: Date.now, and performance.now offset by the thread's timeOrigin so a worker can compare it with the main thread's. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  monotonic: () => performance.now(),
+  monotonic: () => performance.timeOrigin + performance.now(),
 };
 
 /** A clock for tests and simulations: time moves only when told to. */

@@ -59,6 +59,12 @@ export const NoBidReason = {
     description: 'No currency in `cur` (or the floor currency) is in the configured rate table',
   },
   BELOW_FLOOR: { code: 510, nbr: 0, rank: 11, description: 'Every candidate bid is below the floor' },
+  WORKER_FAILED: {
+    code: 512,
+    nbr: 1,
+    rank: 13,
+    description: 'The scoring worker threw, crashed or did not answer in time; the pool replaces it',
+  },
   DEADLINE: {
     code: 511,
     nbr: 1,

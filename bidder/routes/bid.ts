@@ -9,6 +9,12 @@ import type { CampaignIndex } from '../campaign-index.ts';
 import { BidderErrors, ErrorBodySchema } from '../errors.ts';
 import type { BidderMetrics } from '../metrics.ts';
 import type { NoticeSigner } from '../notices/notice-signer.ts';
+import type { BidWorkerPool } from '../workers/bid-worker-pool.ts';
+
+/** The `{id, nbr}` no-bid body some exchanges want instead of a 204. */
+function nbrBody(requestId: string, reason: NoBidReasonName): string {
+  return JSON.stringify({ id: requestId, nbr: NoBidReason[reason].nbr });
+}
 
 /** What the bid route needs. */
 export interface BidRouteOptions {
@@ -20,6 +26,8 @@ export interface BidRouteOptions {
   clock: Clock;
   rng: Rng;
   nextId: () => string;
+  /** Scoring workers; undefined evaluates in the main thread. */
+  pool: () => BidWorkerPool | undefined;
   /** When the request arrived (clock.monotonic), recorded by the app's onRequest hook. */
   receivedAt: (req: FastifyRequest) => number;
 }
@@ -68,39 +76,48 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     { schema: { response: { 200: BidResponseSchema, 204: {}, 400: ErrorBodySchema } } },
     async (request, reply) => {
       const t0 = o.receivedAt(request);
+      const exchangeNbr = () => config.exchanges[exchangeName]?.noBidResponse === 'nbr';
       const seconds = () => (o.clock.monotonic() - t0) / 1000;
       const exchange = (request.query as { exchange?: unknown }).exchange;
       const exchangeName = typeof exchange === 'string' && exchange !== '' ? exchange : 'default';
-      const body = request.body;
-      const result = evaluateBid(Buffer.isBuffer(body) ? body : Buffer.alloc(0), exchangeName, {
-        config,
-        snapshot: o.index.current,
-        signer: o.signer,
-        nextId: o.nextId,
-        rng: o.rng,
-        nowMs: o.clock.now(),
-        isLate: (budgetMs) => o.clock.monotonic() - t0 >= budgetMs,
-      });
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const pool = o.pool();
+      const result = pool
+        ? await pool.evaluate(body, exchangeName, t0)
+        : evaluateBid(body, exchangeName, {
+            config,
+            snapshot: o.index.current,
+            signer: o.signer,
+            nextId: o.nextId,
+            rng: o.rng,
+            nowMs: o.clock.now(),
+            isLate: (budgetMs) => o.clock.monotonic() - t0 >= budgetMs,
+          });
+      if (result.kind === 'failed') {
+        request.log.error({ err: result.error }, 'scoring worker failed; answering no-bid');
+        o.metrics.workerFailures.inc();
+        o.metrics.request('nobid', 'WORKER_FAILED', seconds());
+        return exchangeNbr()
+          ? reply.code(200).type('application/json').send(nbrBody('', 'WORKER_FAILED'))
+          : reply.code(204).send();
+      }
       if (result.kind === 'invalid') {
         o.metrics.request('invalid', result.code, seconds());
         return reply.code(400).send({ error: { code: result.code, message: result.message } });
       }
       const noBid = (reason: NoBidReasonName, requestId: string) => {
         o.metrics.request('nobid', reason, seconds());
-        if (config.exchanges[exchangeName]?.noBidResponse === 'nbr') {
-          return reply
-            .code(200)
-            .type('application/json')
-            .send(JSON.stringify({ id: requestId, nbr: NoBidReason[reason].nbr }));
-        }
+        if (exchangeNbr()) return reply.code(200).type('application/json').send(nbrBody(requestId, reason));
         return reply.code(204).send();
       };
-      if (result.kind === 'nobid') return noBid(result.reason, result.requestId);
+      if (result.kind === 'nobid') return noBid(result.reason as NoBidReasonName, result.requestId);
       // Past the deadline the exchange has moved on: a late bid can only be lost or mis-billed.
       if (o.clock.monotonic() - t0 >= result.budgetMs) return noBid('DEADLINE', result.requestId);
       for (const e of result.events) o.sink.emit(e);
       for (const m of result.mtypes) o.metrics.bids.labels(String(m)).inc();
       o.metrics.request('bid', '', seconds());
+      // Workers hand back the response already serialised (same schema, same serializer).
+      if ('json' in result) return reply.code(200).type('application/json; charset=utf-8').send(result.json);
       return reply.code(200).send(result.response);
     },
   );

@@ -1,0 +1,69 @@
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
+import fastJson from 'fast-json-stringify';
+import { idGenerator, seededRng, systemClock } from '../../core/index.ts';
+import { BidResponseSchema } from '../../openrtb/index.ts';
+import { evaluateBid } from '../bidding/evaluate-bid.ts';
+import { NoticeSigner } from '../notices/notice-signer.ts';
+import { type CompiledSnapshot, compileSnapshot } from '../targeting/compile-snapshot.ts';
+import {
+  type BatchTask,
+  HELLO,
+  type SnapshotMessage,
+  type WorkerInit,
+  type WorkerResult,
+} from './worker-protocol.ts';
+
+/**
+ * A scoring worker (piscina): parses, decides and serialises whole batches of raw bid requests.
+ * Each thread compiles its own copy of the campaign snapshot from the data broadcast by the main
+ * thread, so the bid path never crosses threads for campaign state.
+ */
+const init = workerData as WorkerInit;
+let snapshot: CompiledSnapshot | undefined = init.snapshot
+  ? compileSnapshot(init.snapshot.data, init.snapshot.version)
+  : undefined;
+const channel = new BroadcastChannel(init.channel);
+channel.onmessage = (event: unknown) => {
+  const msg = (event as { data: SnapshotMessage | typeof HELLO }).data;
+  if (msg === HELLO) return; // another worker's hello, for the main thread
+  if (!snapshot || msg.version > snapshot.version) snapshot = compileSnapshot(msg.data, msg.version);
+};
+channel.postMessage(HELLO);
+// The channel must not keep an idle thread alive at shutdown.
+(channel as unknown as { unref(): void }).unref();
+
+const signer = new NoticeSigner(init.secret);
+const rng = seededRng(init.seed + threadId);
+const nextId = idGenerator(`${init.idPrefix}${threadId.toString(36)}.`);
+const serialize = fastJson(BidResponseSchema as object);
+
+/** Evaluates every request of a batch, in order. */
+export default function evaluateBatch(task: BatchTask): WorkerResult[] {
+  const out: WorkerResult[] = [];
+  let start = 0;
+  for (let i = 0; i < task.ends.length; i++) {
+    const end = task.ends[i]!;
+    const receivedAt = task.receivedAt[i]!;
+    const r = evaluateBid(task.bytes.subarray(start, end), task.exchanges[i]!, {
+      config: init.config,
+      snapshot,
+      signer,
+      nextId,
+      rng,
+      nowMs: systemClock.now(),
+      isLate: (budgetMs) => systemClock.monotonic() - receivedAt >= budgetMs,
+    });
+    start = end;
+    if (r.kind === 'bid') {
+      out.push({
+        kind: 'bid',
+        requestId: r.requestId,
+        json: serialize(r.response),
+        events: r.events,
+        mtypes: r.mtypes,
+        budgetMs: r.budgetMs,
+      });
+    } else out.push(r);
+  }
+  return out;
+}

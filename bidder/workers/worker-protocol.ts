@@ -1,0 +1,51 @@
+import type { CampaignData } from '../../core/index.ts';
+import type { OutbidEvent } from '../../reporting/index.ts';
+import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
+
+/** What each scoring worker starts with (`workerData`): plain data, cloned once per thread. */
+export interface WorkerInit {
+  readonly config: EvaluateConfig;
+  readonly secret: string;
+  /** Base seed of the workers' RNGs; each thread adds its threadId. */
+  readonly seed: number;
+  /** Prefix of bid ids; each thread appends its threadId, so ids never collide, even after a crash. */
+  readonly idPrefix: string;
+  /** BroadcastChannel on which new campaign data is published. */
+  readonly channel: string;
+  readonly snapshot: SnapshotMessage | undefined;
+}
+
+/** A campaign-data version broadcast to every worker. */
+export interface SnapshotMessage {
+  readonly version: number;
+  readonly data: CampaignData;
+}
+
+/**
+ * A batch of bid requests: every body of one event-loop turn, packed into one transferred buffer
+ * (no per-request structured clone; ARCHITECTURE.md "Process model").
+ */
+export interface BatchTask {
+  readonly bytes: Uint8Array;
+  /** End offset of each body in `bytes`. */
+  readonly ends: readonly number[];
+  readonly exchanges: readonly string[];
+  /** When each request arrived (systemClock.monotonic, comparable across threads). */
+  readonly receivedAt: readonly number[];
+}
+
+/** One request's outcome, as the worker returns it; bids come pre-serialised. */
+export type WorkerResult =
+  | { readonly kind: 'invalid'; readonly code: string; readonly message: string }
+  | { readonly kind: 'nobid'; readonly reason: string; readonly requestId: string }
+  | {
+      readonly kind: 'bid';
+      readonly requestId: string;
+      readonly json: string;
+      readonly events: OutbidEvent[];
+      readonly mtypes: number[];
+      readonly budgetMs: number;
+    };
+
+/** A new worker's request for the latest campaign data on the snapshot channel. */
+export const HELLO = 'hello';
