@@ -27,7 +27,13 @@ export const DEFAULT_HTTP_OPTIONS: HttpBenchOptions = { connections: 32, duratio
 const ROOT = join(import.meta.dirname, '..', '..');
 const BID_PATH = '/openrtb2/bid';
 
-type ServerKind = 'raw' | 'app';
+type ServerKind = 'raw' | 'app' | 'app-workers';
+
+const LABELS: Record<ServerKind, string> = {
+  raw: 'raw node:http (ceiling)',
+  app: 'Outbid app, main thread',
+  'app-workers': 'Outbid app, 2 scoring workers',
+};
 
 interface RunningServer {
   kind: ServerKind;
@@ -110,9 +116,9 @@ function load(s: RunningServer, bodies: readonly string[], connections: number, 
 
 async function measure(s: RunningServer, sc: Scenario, o: HttpBenchOptions): Promise<Measurement> {
   await load(s, sc.bodies, o.connections, o.warmupSec);
-  const before = s.kind === 'app' ? await scrapeReasons(s) : new Map<string, number>();
+  const before = s.kind !== 'raw' ? await scrapeReasons(s) : new Map<string, number>();
   const result = await load(s, sc.bodies, o.connections, o.durationSec);
-  const reasons = s.kind === 'app' ? delta(await scrapeReasons(s), before) : new Map<string, number>();
+  const reasons = s.kind !== 'raw' ? delta(await scrapeReasons(s), before) : new Map<string, number>();
   return { scenario: sc.name, server: s.kind, result, reasons };
 }
 
@@ -135,20 +141,20 @@ function report(
   for (const m of ms) {
     const raw = ms.find((x) => x.scenario === m.scenario && x.server === 'raw');
     const rps = m.result.requests.average;
-    const ratio = m.server === 'app' && raw ? pct(rps, raw.result.requests.average, 0) : '–';
+    const ratio = m.server !== 'raw' && raw ? pct(rps, raw.result.requests.average, 0) : '–';
     perf.push([
-      `${m.scenario} · ${m.server === 'raw' ? 'raw node:http (ceiling)' : 'Outbid app'}`,
+      `${m.scenario} · ${LABELS[m.server]}`,
       fmt(rps),
       fmt(m.result.latency.p50, 1),
       fmt(m.result.latency.p99, 1),
       ratio,
     ]);
-    if (m.server !== 'app') continue;
+    if (m.server === 'raw') continue;
     const r = m.result;
     const total = statusCount(r, () => true);
     const s5xx = statusCount(r, (c) => c >= 500);
     shares.push([
-      m.scenario,
+      `${m.scenario} · ${LABELS[m.server]}`,
       fmt(total),
       pct(
         statusCount(r, (c) => c === 200),
@@ -175,7 +181,9 @@ function report(
     }
     const sorted = [...m.reasons].sort((a, b) => b[1] - a[1]);
     const served = sorted.reduce((n, [, v]) => n + v, 0);
-    reasons.push(`- ${m.scenario}: ${sorted.map(([k, v]) => `${k} ${pct(v, served)}`).join(', ')}`);
+    reasons.push(
+      `- ${m.scenario} · ${LABELS[m.server]}: ${sorted.map(([k, v]) => `${k} ${pct(v, served)}`).join(', ')}`,
+    );
   }
   for (const a of alarms) console.error(`!!! ${a}`);
   return [
@@ -225,11 +233,15 @@ export async function runHttpBench(o: HttpBenchOptions = DEFAULT_HTTP_OPTIONS): 
     { name: 'corpus', bodies: shuffled(corpus) },
     { name: 'banner', bodies: [banner] },
   ];
-  const started = await Promise.allSettled([startServer('raw'), startServer('app')]);
+  const started = await Promise.allSettled([
+    startServer('raw'),
+    startServer('app'),
+    startServer('app-workers'),
+  ]);
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   try {
     for (const s of started) if (s.status === 'rejected') throw s.reason;
-    const [raw, app] = servers as [RunningServer, RunningServer];
+    const [raw, app, appWorkers] = servers as [RunningServer, RunningServer, RunningServer];
     const check = await fetch(`${app.url}${BID_PATH}`, {
       method: 'POST',
       body: banner,
@@ -240,7 +252,7 @@ export async function runHttpBench(o: HttpBenchOptions = DEFAULT_HTTP_OPTIONS): 
       console.error(`!!! the banner fixture got ${check.status} from the app, expected a 200 bid`);
     const ms: Measurement[] = [];
     for (const sc of scenarios) {
-      for (const s of [raw, app]) {
+      for (const s of [raw, app, appWorkers]) {
         process.stderr.write(`http: ${sc.name} · ${s.kind}…\n`);
         ms.push(await measure(s, sc, o));
       }

@@ -1,11 +1,12 @@
 /**
  * A server for the HTTP benchmark, run as a child process so autocannon and the server do not share
- * an event loop: `node --import tsx bench/bidder/server.ts raw|app`. Listens on 127.0.0.1 port 0,
+ * an event loop: `node --import tsx bench/bidder/server.ts raw|app|app-workers`. Listens on 127.0.0.1 port 0,
  * prints `{"port":N}` on stdout once ready, and exits on SIGTERM.
  *
  * - `raw`: a bare `node:http` server that reads the whole body and answers 204 — the ceiling any
  *   Node HTTP app on this machine can reach.
  * - `app`: the real Outbid app (`buildApp`) with the demo campaigns in an in-memory store.
+ * - `app-workers`: the same with 2 scoring worker threads (WORKERS=2).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -39,7 +40,7 @@ async function rawServer(): Promise<{ port: number; close: () => Promise<void> }
   };
 }
 
-async function appServer(): Promise<{ port: number; close: () => Promise<void> }> {
+async function appServer(threads: number): Promise<{ port: number; close: () => Promise<void> }> {
   const store = new MemoryStateStore();
   await store.ready();
   const demo = readFileSync(join(import.meta.dirname, '..', '..', 'config', 'demo-data.json'), 'utf8');
@@ -53,17 +54,18 @@ async function appServer(): Promise<{ port: number; close: () => Promise<void> }
     rng: seededRng(1),
     secret: 'x'.repeat(32),
     nextId: idGenerator('b-'),
+    workers: { threads, taskTimeoutMs: 1000, seed: 1, idPrefix: 'w' },
   });
   await app.listen({ host: HOST, port: 0 });
   return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
 }
 
 const mode = process.argv[2];
-if (mode !== 'raw' && mode !== 'app') {
-  console.error('usage: server.ts raw|app');
+if (mode !== 'raw' && mode !== 'app' && mode !== 'app-workers') {
+  console.error('usage: server.ts raw|app|app-workers');
   process.exit(2);
 }
-const server = mode === 'raw' ? await rawServer() : await appServer();
+const server = mode === 'raw' ? await rawServer() : await appServer(mode === 'app-workers' ? 2 : 0);
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 process.once('SIGTERM', () => {
   server.close().then(
