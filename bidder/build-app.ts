@@ -28,7 +28,16 @@ export interface AppDeps {
   /** Include Node process metrics in /metrics. */
   processMetrics?: boolean;
   /** Scoring worker threads; absent or 0 threads: evaluate in the main thread. */
-  workers?: { threads: number; taskTimeoutMs: number; seed: number; idPrefix: string; filename?: string };
+  workers?: {
+    threads: number;
+    taskTimeoutMs: number;
+    seed: number;
+    idPrefix: string;
+    /** Worker module (tests swap in a faulty one). */
+    filename?: string;
+    /** Largest batch per task (1 = one hop per request, for the hop-design benchmark). */
+    maxBatch?: number;
+  };
 }
 
 /** The app plus handles tests and the CLI use. */
@@ -161,6 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
         idPrefix: deps.workers.idPrefix,
         taskTimeoutMs: deps.workers.taskTimeoutMs,
         ...(deps.workers.filename !== undefined && { filename: deps.workers.filename }),
+        ...(deps.workers.maxBatch !== undefined && { maxBatch: deps.workers.maxBatch }),
       },
       { version: snap.version, data: latestData! },
     );
