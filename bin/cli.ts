@@ -6,6 +6,7 @@ const USAGE = `Usage: outbid <command> [options]
 Commands:
   serve     Run the bidder (OpenRTB endpoint, notices, health, metrics).
             Configured by environment variables; see README "Configuration".
+  profiles  Import user profiles (JSONL) into the Redis profile store: outbid profiles import FILE [--ttl SEC]
 
 Options:
   -h, --help     Show this help
@@ -37,6 +38,13 @@ async function main(argv: string[]): Promise<number> {
       const { serve } = await import('./serve.ts');
       await serve(process.env);
       return -1; // keeps running until a signal
+    }
+    case 'profiles': {
+      const { profiles } = await import('./profiles.ts');
+      return profiles(argv.slice(argv.indexOf('profiles') + 1), process.env, {
+        stdout: (line) => console.log(line),
+        stderr: (line) => console.error(line),
+      });
     }
     default:
       console.error(`outbid: unknown command "${command}"\n\n${USAGE}`);

@@ -11,6 +11,24 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.currencyRates).toEqual({ USD: 1 });
     expect(c.seedDemo).toBe(true);
+    expect(c.profileSalt).toBe('outbid-profile-salt');
+    expect(c.profileTtlSec).toBe(2_592_000);
+  });
+
+  it('reads the profile salt and TTL, and rejects bad ones without echoing the salt', () => {
+    const c = loadConfig({ PROFILE_SALT: 'a-long-enough-salt-value', PROFILE_TTL_SEC: '3600' });
+    expect(c.profileSalt).toBe('a-long-enough-salt-value');
+    expect(c.profileTtlSec).toBe(3600);
+    let err: unknown;
+    try {
+      loadConfig({ PROFILE_SALT: 'short-salt', PROFILE_TTL_SEC: '10' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['PROFILE_SALT', 'PROFILE_TTL_SEC']);
+    expect((err as ConfigError).message).not.toContain('short-salt');
   });
 
   it('reads and coerces values', () => {

@@ -43,6 +43,8 @@ const EnvSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 600_000 }),
   WORKERS: Type.Integer({ default: 0, minimum: 0, maximum: 64 }),
   WORKER_TASK_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
+  PROFILE_SALT: Type.String({ default: 'outbid-profile-salt', minLength: 16, maxLength: 256 }),
+  PROFILE_TTL_SEC: Type.Integer({ default: 2_592_000, minimum: 60, maximum: 31_536_000 }),
 });
 
 /** The validated configuration. */
@@ -74,6 +76,14 @@ export interface Config {
   workers: number;
   /** A worker batch not answered in this time is abandoned and its thread replaced. */
   workerTaskTimeoutMs: number;
+  /**
+   * HMAC key turning user ids into profile-store keys (`profileKeyHash`). The import and every
+   * bidder must share it; changing it orphans stored profiles. Set it in production: the default
+   * is public, so ids could be tested against the hashes.
+   */
+  profileSalt: string;
+  /** Lifetime of an imported profile unless the import says otherwise (default 30 days). */
+  profileTtlSec: number;
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -86,6 +96,9 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/** Variables whose values never appear in an error message. */
+const SECRETS: ReadonlySet<string> = new Set(['OUTBID_SECRET', 'PROFILE_SALT']);
 
 const ajv = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true, strict: false });
 const validateEnv = ajv.compile<Static<typeof EnvSchema>>(EnvSchema as object);
@@ -118,7 +131,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (!validateEnv(raw)) {
     for (const e of validateEnv.errors ?? []) {
       const name = e.instancePath.replace(/^\//, '') || String(e.params.missingProperty ?? '');
-      const got = name === 'OUTBID_SECRET' ? '(hidden)' : JSON.stringify(env[name]);
+      const got = SECRETS.has(name) ? '(hidden)' : JSON.stringify(env[name]);
       problems.push(`${name}: ${describe(e)} (got ${got})`);
     }
   }
@@ -193,5 +206,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     workers: e.WORKERS,
     workerTaskTimeoutMs: e.WORKER_TASK_TIMEOUT_MS,
+    profileSalt: e.PROFILE_SALT,
+    profileTtlSec: e.PROFILE_TTL_SEC,
   };
 }

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { type ScoreTable, ScoreTableSchema } from './scoring.ts';
 
 /**
  * The campaign model: advertiser → campaign → line items → creatives.
@@ -220,6 +221,11 @@ export interface CampaignData {
   readonly campaigns: readonly Campaign[];
   readonly lineItems: readonly LineItem[];
   readonly creatives: readonly Creative[];
+  /**
+   * Segment score tables, at most one per line item. Optional so that data sets written before
+   * score tables existed (snapshots, demo JSON, fixtures) still load; stores always return it.
+   */
+  readonly scoreTables?: readonly ScoreTable[];
 }
 
 /** The entity kinds a state store holds, with their schemas. */
@@ -228,6 +234,7 @@ export const ENTITY_SCHEMAS = {
   campaign: CampaignSchema,
   lineItem: LineItemSchema,
   creative: CreativeSchema,
+  scoreTable: ScoreTableSchema,
 } as const;
 
 /** Name of an entity kind. */
@@ -239,4 +246,5 @@ export interface EntityByKind {
   campaign: Campaign;
   lineItem: LineItem;
   creative: Creative;
+  scoreTable: ScoreTable;
 }

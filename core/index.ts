@@ -5,5 +5,7 @@ export { redisKeys } from './keys.ts';
 export { convertMicros, fromMicros, MICROS_PER_UNIT, type Micros, toMicros } from './money.ts';
 export { furtherReason, NoBidReason, type NoBidReasonName } from './no-bid.ts';
 export { idGenerator, type Rng, seededRng } from './rng.ts';
+export * from './scoring.ts';
+export { type ProfileEntry, type ProfileStore, profileKeyHash } from './store/profile-store.ts';
 export type { StateStore } from './store/state-store.ts';
 export { campaignDataProblems, entityProblems, isEntity } from './validate-campaign-data.ts';

@@ -12,4 +12,9 @@ export const redisKeys = {
   version: (prefix: string) => `${prefix}{outbid}:version`,
   /** Pub/sub channel announcing a new version. */
   changes: (prefix: string) => `${prefix}outbid:changes`,
+  /**
+   * One user profile (JSON segments, with a TTL), by the salted hash of a user id. No `{outbid}`
+   * hash tag: profiles are many and independent, and one tag would put them all on one Cluster node.
+   */
+  profile: (prefix: string, keyHash: string) => `${prefix}outbid:profile:${keyHash}`,
 } as const;

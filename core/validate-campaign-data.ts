@@ -6,6 +6,7 @@ const validators = {
   campaign: Compile(ENTITY_SCHEMAS.campaign),
   lineItem: Compile(ENTITY_SCHEMAS.lineItem),
   creative: Compile(ENTITY_SCHEMAS.creative),
+  scoreTable: Compile(ENTITY_SCHEMAS.scoreTable),
 };
 
 /** Checks one entity against its schema; returns every problem as `path: message` (empty when valid). */
@@ -40,16 +41,19 @@ export function campaignDataProblems(data: CampaignData): string[] {
     campaign: new Set<string>(),
     lineItem: new Set<string>(),
     creative: new Set<string>(),
+    scoreTable: new Set<string>(),
   };
   const lists: [EntityKind, readonly unknown[]][] = [
     ['advertiser', data.advertisers],
     ['campaign', data.campaigns],
     ['lineItem', data.lineItems],
     ['creative', data.creatives],
+    ['scoreTable', data.scoreTables ?? []],
   ];
   for (const [kind, list] of lists) {
     list.forEach((entity, i) => {
       for (const p of entityProblems(kind, entity)) problems.push(`[${i}] ${p}`);
+      if (kind === 'scoreTable') for (const p of nonFiniteWeights(entity)) problems.push(`[${i}] ${p}`);
       const id = (entity as { id?: unknown }).id;
       if (typeof id === 'string') {
         if (ids[kind].has(id)) problems.push(`${kind} ${id}: duplicate id`);
@@ -99,5 +103,37 @@ export function campaignDataProblems(data: CampaignData): string[] {
         problems.push(`lineItem ${li.id}: day-part endHour must be after startHour`);
     }
   }
+  const tableOf = new Map<string, string>();
+  for (const t of data.scoreTables ?? []) {
+    if (!ids.lineItem.has(t.lineItemId))
+      problems.push(`scoreTable ${t.id}: unknown line item ${t.lineItemId}`);
+    const other = tableOf.get(t.lineItemId);
+    // Two tables for one line item leave the bidder to guess which one the optimizer meant.
+    if (other !== undefined)
+      problems.push(`scoreTable ${t.id}: line item ${t.lineItemId} already has ${other}`);
+    else tableOf.set(t.lineItemId, t.id);
+  }
   return problems;
+}
+
+/**
+ * Names every weight of a score table that is not a finite number. The schema rejects these too;
+ * this names the exact weight, because a NaN in a table would silently turn every score into NaN.
+ */
+function nonFiniteWeights(value: unknown): string[] {
+  const out: string[] = [];
+  const table = value as { id?: unknown; ctr?: unknown; cvr?: unknown };
+  const visit = (path: string, node: unknown) => {
+    if (typeof node === 'number') {
+      if (!Number.isFinite(node))
+        out.push(`scoreTable ${String(table.id)}: ${path} is ${node}, not a finite number`);
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [k, v] of Object.entries(node)) visit(`${path}.${k}`, v);
+    }
+  };
+  if (typeof value === 'object' && value !== null) {
+    visit('ctr', table.ctr);
+    if (table.cvr !== undefined) visit('cvr', table.cvr);
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import type { CampaignData, EntityKind } from '../campaign.ts';
+import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
 
 /** The `CampaignData` list that holds each entity kind. */
 export const ENTITY_LISTS = {
@@ -6,10 +6,16 @@ export const ENTITY_LISTS = {
   campaign: 'campaigns',
   lineItem: 'lineItems',
   creative: 'creatives',
+  scoreTable: 'scoreTables',
 } as const satisfies Record<EntityKind, keyof CampaignData>;
 
 /** Every entity kind, in the order stores read and write them. */
 export const ENTITY_KINDS = Object.keys(ENTITY_LISTS) as EntityKind[];
+
+/** The entities of one kind in a data set; a list absent from older data sets (`scoreTables`) is empty. */
+export function entitiesOf<K extends EntityKind>(data: CampaignData, kind: K): readonly EntityByKind[K][] {
+  return (data[ENTITY_LISTS[kind]] ?? []) as readonly EntityByKind[K][];
+}
 
 /** Freezes a value and everything it contains; returns it. */
 export function deepFreeze<T>(value: T): T {

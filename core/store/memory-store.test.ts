@@ -33,6 +33,7 @@ const data = (...advertisers: Advertiser[]): CampaignData => ({
   campaigns: [],
   lineItems: [],
   creatives: [],
+  scoreTables: [],
 });
 
 async function rejection(promise: Promise<unknown>): Promise<StoreError> {
@@ -161,6 +162,14 @@ describe('MemoryStateStore', () => {
       expect(await readFile(path, 'utf8')).toBe(content);
     },
   );
+
+  it('loads a format-1 snapshot written before score tables existed', async () => {
+    await mkdir(dir, { recursive: true });
+    const { scoreTables: _, ...legacy } = data(advertiser('a1'));
+    await writeFile(path, JSON.stringify({ formatVersion: 1, version: 4, data: legacy }));
+    const store = openStore();
+    expect(await store.load()).toEqual({ version: 4, data: data(advertiser('a1')) });
+  });
 
   it('a snapshot path that cannot be read fails ready() with STORE_SNAPSHOT_UNREADABLE', async () => {
     await mkdir(path, { recursive: true });

@@ -2,7 +2,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
 import { entityProblems } from '../validate-campaign-data.ts';
-import { byId, ENTITY_KINDS, ENTITY_LISTS, frozenCopy } from './entity-data.ts';
+import { byId, ENTITY_KINDS, ENTITY_LISTS, entitiesOf, frozenCopy } from './entity-data.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
 import type { StateStore } from './state-store.ts';
 import { VersionNotifier } from './version-notifier.ts';
@@ -19,13 +19,21 @@ export interface MemoryStateStoreOptions {
 
 /** Version of the snapshot file layout; bump it (and read the old one) when the layout changes. */
 const SNAPSHOT_FORMAT_VERSION = 1;
+/** Entity lists a format-1 snapshot may lack because they were added later. */
+const OPTIONAL_LISTS: ReadonlySet<EntityKind> = new Set(['scoreTable']);
 /** At most this many problems are quoted in a corrupt-snapshot error; the rest are counted. */
 const MAX_QUOTED_PROBLEMS = 20;
 
 type EntityMaps = { [K in EntityKind]: Map<string, EntityByKind[K]> };
 
 function emptyMaps(): EntityMaps {
-  return { advertiser: new Map(), campaign: new Map(), lineItem: new Map(), creative: new Map() };
+  return {
+    advertiser: new Map(),
+    campaign: new Map(),
+    lineItem: new Map(),
+    creative: new Map(),
+    scoreTable: new Map(),
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -68,6 +76,8 @@ function parseSnapshot(path: string, text: string): { version: number; maps: Ent
   } else {
     for (const kind of ENTITY_KINDS) {
       const list = data[ENTITY_LISTS[kind]];
+      // Snapshots written before score tables existed have no such list: same format, nothing stored.
+      if (list === undefined && OPTIONAL_LISTS.has(kind)) continue;
       if (!Array.isArray(list)) {
         problems.push(`data.${ENTITY_LISTS[kind]} is not an array`);
         continue;
@@ -139,6 +149,7 @@ export class MemoryStateStore implements StateStore {
         campaigns: Object.freeze([...this.#maps.campaign.values()].sort(byId)),
         lineItems: Object.freeze([...this.#maps.lineItem.values()].sort(byId)),
         creatives: Object.freeze([...this.#maps.creative.values()].sort(byId)),
+        scoreTables: Object.freeze([...this.#maps.scoreTable.values()].sort(byId)),
       }),
     });
     return this.#loaded;
@@ -166,7 +177,7 @@ export class MemoryStateStore implements StateStore {
     const maps = emptyMaps();
     for (const kind of ENTITY_KINDS) {
       const map = maps[kind] as Map<string, unknown>;
-      for (const entity of data[ENTITY_LISTS[kind]]) map.set(entity.id, frozenCopy(entity));
+      for (const entity of entitiesOf(data, kind)) map.set(entity.id, frozenCopy(entity));
     }
     this.#maps = maps;
     return this.#wrote();

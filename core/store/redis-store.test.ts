@@ -74,6 +74,7 @@ describe('RedisStateStore', () => {
           campaigns: [],
           lineItems: [],
           creatives: [],
+          scoreTables: [],
         }),
       ).toBe(2);
       expect(await raw.hgetall(redisKeys.entities(prefix, 'advertiser'))).toEqual({
@@ -104,7 +105,13 @@ describe('RedisStateStore', () => {
     await raw.hset(hash, 'wrong-id', JSON.stringify(advertiser('other')));
     expect(await store.load()).toEqual({
       version: 1,
-      data: { advertisers: [advertiser('good')], campaigns: [], lineItems: [], creatives: [] },
+      data: {
+        advertisers: [advertiser('good')],
+        campaigns: [],
+        lineItems: [],
+        creatives: [],
+        scoreTables: [],
+      },
     });
     expect(await store.get('advertiser', 'not-json')).toBeUndefined();
     expect(errors.map((e) => e.code)).toEqual([

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
 import { redisKeys } from '../keys.ts';
 import { entityProblems, isEntity } from '../validate-campaign-data.ts';
-import { byId, deepFreeze, ENTITY_KINDS, ENTITY_LISTS } from './entity-data.ts';
+import { byId, deepFreeze, ENTITY_KINDS, entitiesOf } from './entity-data.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
 import type { StateStore } from './state-store.ts';
 import { VersionNotifier } from './version-notifier.ts';
@@ -41,19 +41,20 @@ local v = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[1], v)
 return v`,
   },
-  // KEYS: the four entity hashes, then the version. ARGV: channel, four counts, then id/json pairs.
-  // One HSET per field rather than unpack(): unpack() fails past ~8000 arguments.
+  // KEYS: one hash per entity kind, then the version. ARGV: channel, one count per kind, then
+  // id/json pairs. One HSET per field rather than unpack(): unpack() fails past ~8000 arguments.
   outbidReplaceAll: {
-    numberOfKeys: 5,
-    lua: `for k = 1, 4 do redis.call('DEL', KEYS[k]) end
-local arg = 6
-for k = 1, 4 do
+    numberOfKeys: ENTITY_KINDS.length + 1,
+    lua: `local n = #KEYS - 1
+for k = 1, n do redis.call('DEL', KEYS[k]) end
+local arg = n + 2
+for k = 1, n do
   for _ = 1, tonumber(ARGV[1 + k]) do
     redis.call('HSET', KEYS[k], ARGV[arg], ARGV[arg + 1])
     arg = arg + 2
   end
 end
-local v = redis.call('INCR', KEYS[5])
+local v = redis.call('INCR', KEYS[n + 1])
 redis.call('PUBLISH', ARGV[1], v)
 return v`,
   },
@@ -128,12 +129,9 @@ export class RedisStateStore implements StateStore {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.#onError = options.onError ?? defaultStoreErrorHandler;
     this.#notifier = new VersionNotifier(this.#onError);
-    this.#entityKeys = {
-      advertiser: redisKeys.entities(prefix, 'advertiser'),
-      campaign: redisKeys.entities(prefix, 'campaign'),
-      lineItem: redisKeys.entities(prefix, 'lineItem'),
-      creative: redisKeys.entities(prefix, 'creative'),
-    };
+    this.#entityKeys = Object.fromEntries(
+      ENTITY_KINDS.map((kind) => [kind, redisKeys.entities(prefix, kind)]),
+    ) as Record<EntityKind, string>;
     this.#versionKey = redisKeys.version(prefix);
     this.#channel = redisKeys.changes(prefix);
     this.#client = new Redis(options.url, {
@@ -167,7 +165,7 @@ export class RedisStateStore implements StateStore {
     const multi = this.#client.multi();
     for (const kind of ENTITY_KINDS) multi.hgetall(this.#entityKeys[kind]);
     multi.get(this.#versionKey);
-    // MULTI, so the four hashes and the version come from one instant: no write lands in between.
+    // MULTI, so the hashes and the version come from one instant: no write lands in between.
     const replies = await this.#command(() => multi.exec());
     if (replies === null) throw new StoreError('STORE_UNAVAILABLE', 'Redis aborted the load transaction');
     const results = replies.map(([err, value]) => {
@@ -183,6 +181,7 @@ export class RedisStateStore implements StateStore {
       campaigns: this.#parseHash('campaign', hashes.campaign),
       lineItems: this.#parseHash('lineItem', hashes.lineItem),
       creatives: this.#parseHash('creative', hashes.creative),
+      scoreTables: this.#parseHash('scoreTable', hashes.scoreTable),
     };
     return Object.freeze({ version: Number(results[ENTITY_KINDS.length] ?? 0), data: Object.freeze(data) });
   }
@@ -214,10 +213,10 @@ export class RedisStateStore implements StateStore {
   async replaceAll(data: CampaignData): Promise<number> {
     await this.#usable();
     const keys = [...ENTITY_KINDS.map((kind) => this.#entityKeys[kind]), this.#versionKey];
-    const counts = ENTITY_KINDS.map((kind) => String(data[ENTITY_LISTS[kind]].length));
+    const counts = ENTITY_KINDS.map((kind) => String(entitiesOf(data, kind).length));
     const pairs: string[] = [];
     for (const kind of ENTITY_KINDS) {
-      for (const entity of data[ENTITY_LISTS[kind]]) pairs.push(entity.id, JSON.stringify(entity));
+      for (const entity of entitiesOf(data, kind)) pairs.push(entity.id, JSON.stringify(entity));
     }
     const version = await this.#command(() =>
       this.#client.outbidReplaceAll(...keys, this.#channel, ...counts, ...pairs),

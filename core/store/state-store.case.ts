@@ -59,13 +59,24 @@ const SAMPLES: { [K in EntityKind]: (id: string, name: string) => EntityByKind[K
     attributes: [],
     landingUrl: 'https://acme.example/spring',
   }),
+  scoreTable: (id, name) => ({
+    id,
+    lineItemId: `li-of-${name.replaceAll(' ', '-')}`,
+    version: 3,
+    ctr: {
+      bias: -4.2,
+      segments: { 'dp1:auto-intender': 0.8, 'eid:liveramp.com': 0.1 },
+      context: { deviceType: { '4': 0.2 }, inventoryType: { app: -0.3 }, hour: { '20': 0.15 } },
+    },
+    cvr: { bias: -3, segments: { 'crm:income': 0.01 }, segmentValues: 'numeric' },
+  }),
 };
 
 function sample<K extends EntityKind>(kind: K, id: string, name = `${kind} ${id}`): EntityByKind[K] {
   return SAMPLES[kind](id, name);
 }
 
-const EMPTY: CampaignData = { advertisers: [], campaigns: [], lineItems: [], creatives: [] };
+const EMPTY: CampaignData = { advertisers: [], campaigns: [], lineItems: [], creatives: [], scoreTables: [] };
 
 /** One entity of every kind, ids in each list already sorted as load() returns them. */
 function dataSet(tag: string): CampaignData {
@@ -74,6 +85,7 @@ function dataSet(tag: string): CampaignData {
     campaigns: [sample('campaign', `${tag}-c1`)],
     lineItems: [sample('lineItem', `${tag}-l1`), sample('lineItem', `${tag}-l2`)],
     creatives: [sample('creative', `${tag}-k1`)],
+    scoreTables: [sample('scoreTable', `${tag}-s1`)],
   };
 }
 
@@ -209,6 +221,14 @@ export function stateStoreContract(
       const v2 = await store.replaceAll(EMPTY);
       expect(v2).toBeGreaterThan(v1);
       expect(await store.load()).toEqual({ version: v2, data: EMPTY });
+    });
+
+    it('replaceAll takes a data set written before score tables existed as having none', async () => {
+      const store = await openStore();
+      await store.put('scoreTable', sample('scoreTable', 'old'));
+      const { scoreTables: _, ...legacy } = dataSet('legacy');
+      const v = await store.replaceAll(legacy);
+      expect(await store.load()).toEqual({ version: v, data: { ...dataSet('legacy'), scoreTables: [] } });
     });
 
     it('callers cannot change stored entities through the objects they pass or get back', async () => {

@@ -1,0 +1,185 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.ts';
+import { type ProfileEntry, type ProfileSegment, profileKeyHash } from '../core/index.ts';
+import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
+
+/** Usage of `outbid profiles`. */
+export const PROFILES_USAGE = `Usage: outbid profiles import FILE [--ttl SEC]
+
+Imports user profiles from a JSONL file into the Redis profile store (REDIS_URL, REDIS_PREFIX).
+One profile per line:
+  {"key": "<raw user id: buyeruid, user.id or IFA>", "segments": [{"id": "crm:gold", "value": "0.7"}], "ttlSec": 86400}
+Keys are hashed with PROFILE_SALT (the bidders must use the same salt); "value" and "ttlSec" are
+optional. --ttl overrides PROFILE_TTL_SEC as the default TTL. Malformed lines are reported on
+stderr with their line number and skipped; a summary JSON line goes to stdout. Exit code 0 when
+every line was imported, 1 when some were skipped or the import stopped, 2 for usage errors.`;
+
+/** Where the command writes: one call per line. */
+export interface ProfilesIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+const MAX_TTL_SEC = 31_536_000;
+const MAX_SEGMENTS = 1024;
+const MAX_ID_LENGTH = 256;
+const MAX_KEY_LENGTH = 1024;
+/** Profiles written per pipeline: big enough to amortise the round trip, small enough to bound memory. */
+const BATCH = 500;
+
+/** A parsed import line, or why it was rejected. */
+export type ProfileLine =
+  | {
+      readonly ok: true;
+      readonly rawKey: string;
+      readonly segments: ProfileSegment[];
+      readonly ttlSec: number;
+    }
+  | { readonly ok: false; readonly problem: string };
+
+function isTtl(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= MAX_TTL_SEC;
+}
+
+/** Parses one JSONL line of a profile import; a numeric segment `value` is kept as its string, as OpenRTB carries it. */
+export function parseProfileLine(text: string, defaultTtlSec: number): ProfileLine {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problem: `not valid JSON (${(err as Error).message})` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { ok: false, problem: 'not a JSON object' };
+  const { key, segments, ttlSec } = v as Record<string, unknown>;
+  if (typeof key !== 'string' || key === '' || key.length > MAX_KEY_LENGTH) {
+    return { ok: false, problem: `"key" must be a non-empty string of at most ${MAX_KEY_LENGTH} characters` };
+  }
+  if (!Array.isArray(segments) || segments.length > MAX_SEGMENTS) {
+    return { ok: false, problem: `"segments" must be an array of at most ${MAX_SEGMENTS} segments` };
+  }
+  const out: ProfileSegment[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i] as { id?: unknown; value?: unknown } | null;
+    const id = typeof s === 'object' && s !== null ? s.id : undefined;
+    if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
+      return {
+        ok: false,
+        problem: `segments[${i}].id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
+      };
+    }
+    const value = s?.value;
+    if (value === undefined) out.push({ id });
+    else if (typeof value === 'string' && value.length <= MAX_ID_LENGTH) out.push({ id, value });
+    else if (typeof value === 'number' && Number.isFinite(value)) out.push({ id, value: String(value) });
+    else return { ok: false, problem: `segments[${i}].value must be a string or a finite number` };
+  }
+  if (ttlSec !== undefined && !isTtl(ttlSec)) {
+    return { ok: false, problem: `"ttlSec" must be an integer from 1 to ${MAX_TTL_SEC}` };
+  }
+  return { ok: true, rawKey: key, segments: out, ttlSec: ttlSec ?? defaultTtlSec };
+}
+
+/** `outbid profiles …`; returns the exit code. */
+export async function profiles(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: ProfilesIo,
+): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    io.stderr(`outbid profiles: ${(err as Error).message}\n\n${PROFILES_USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (values.help === true) {
+    io.stdout(PROFILES_USAGE);
+    return 0;
+  }
+  const [sub, file, ...extra] = positionals;
+  if (sub !== 'import' || file === undefined || extra.length > 0) {
+    io.stderr(`outbid profiles: expected "import FILE"\n\n${PROFILES_USAGE}`);
+    return 2;
+  }
+  const config = loadConfig(env);
+  let defaultTtlSec = config.profileTtlSec;
+  if (values.ttl !== undefined) {
+    const ttl = Number(values.ttl);
+    if (!isTtl(ttl)) {
+      io.stderr(`outbid profiles: --ttl must be an integer from 1 to ${MAX_TTL_SEC} (got ${values.ttl})`);
+      return 2;
+    }
+    defaultTtlSec = ttl;
+  }
+  if (config.redisUrl === undefined) {
+    // The embedded profile store is memory inside `outbid serve`: a separate import process
+    // cannot reach it, and writing a file nobody reads would look like success.
+    io.stderr(
+      'outbid profiles: REDIS_URL is not set. Imported profiles go to the Redis profile store that bidders read; ' +
+        'the embedded profile store lives inside the `outbid serve` process and cannot be written from outside. ' +
+        'Set REDIS_URL (and the same REDIS_PREFIX and PROFILE_SALT as the bidders).',
+    );
+    return 2;
+  }
+  const store = new RedisProfileStore({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    onError: (err) => io.stderr(`outbid profiles: ${err.code}: ${err.message}`),
+  });
+  const summary = { file, lines: 0, imported: 0, malformed: 0, defaultTtlSec };
+  let batch: ProfileEntry[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await store.putMany(batch);
+    summary.imported += batch.length;
+    batch = [];
+  };
+  try {
+    await store.ready();
+    const lines = createInterface({
+      input: createReadStream(file, 'utf8'),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const text of lines) {
+      summary.lines += 1;
+      if (text.trim() === '') continue;
+      const line = parseProfileLine(text, defaultTtlSec);
+      if (!line.ok) {
+        summary.malformed += 1;
+        io.stderr(`${file}:${summary.lines}: ${line.problem}`);
+        continue;
+      }
+      batch.push({
+        key: profileKeyHash(line.rawKey, config.profileSalt),
+        segments: line.segments,
+        ttlSec: line.ttlSec,
+      });
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    io.stderr(
+      `outbid profiles: import stopped: ${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}`,
+    );
+    io.stdout(JSON.stringify({ ...summary, stopped: true }));
+    return 1;
+  } finally {
+    await store.close();
+  }
+  io.stdout(JSON.stringify(summary));
+  return summary.malformed > 0 ? 1 : 0;
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: { ttl: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+}
