@@ -6,6 +6,9 @@ const USAGE = `Usage: outbid <command> [options]
 Commands:
   serve     Run the bidder (OpenRTB endpoint, notices, health, metrics).
             Configured by environment variables; see README "Configuration".
+  backtest  Replay an auction log through the bidding strategies; one JSON line out.
+            outbid backtest --log FILE --episode-auctions N --budget-ratio 1/32 [--train FILE]
+            [--strategy max-clicks|mcpc|lin|const|rand]; "outbid backtest" alone lists every option.
   profiles  Import user profiles (JSONL) into the Redis profile store: outbid profiles import FILE [--ttl SEC]
 
 Options:
@@ -38,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       const { serve } = await import('./serve.ts');
       await serve(process.env);
       return -1; // keeps running until a signal
+    }
+    case 'backtest': {
+      const { backtest } = await import('./backtest.ts');
+      return backtest(argv.slice(argv.indexOf('backtest') + 1));
     }
     case 'profiles': {
       const { profiles } = await import('./profiles.ts');
