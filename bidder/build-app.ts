@@ -73,10 +73,11 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
   let pool: BidWorkerPool | undefined;
   let latestData: CampaignData | undefined;
   const index = new CampaignIndex(deps.store, {
+    rng: deps.rng,
     onError: (err) => app.log.error({ err }, 'campaign snapshot rebuild failed; keeping the last good one'),
     onSwap: (snap, data) => {
       latestData = data;
-      pool?.publish(snap.version, data);
+      pool?.publish(snap.version, data, snap.sharedScoring);
       metrics.snapshotVersion.set(snap.version);
       metrics.activeLineItems.set(snap.lineItems.length);
       app.log.info({ version: snap.version, lineItems: snap.lineItems.length }, 'campaign snapshot loaded');
@@ -172,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
         ...(deps.workers.filename !== undefined && { filename: deps.workers.filename }),
         ...(deps.workers.maxBatch !== undefined && { maxBatch: deps.workers.maxBatch }),
       },
-      { version: snap.version, data: latestData! },
+      { version: snap.version, data: latestData!, scoring: snap.sharedScoring },
     );
     await pool.ready();
   }

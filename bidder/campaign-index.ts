@@ -1,4 +1,5 @@
-import type { CampaignData, StateStore } from '../core/index.ts';
+import type { CampaignData, Rng, StateStore } from '../core/index.ts';
+import { StrategyRegistry } from './strategies/strategy-registry.ts';
 import { type CompiledSnapshot, compileSnapshot } from './targeting/compile-snapshot.ts';
 
 /**
@@ -8,6 +9,8 @@ import { type CompiledSnapshot, compileSnapshot } from './targeting/compile-snap
  */
 export class CampaignIndex {
   #snapshot: CompiledSnapshot | undefined;
+  /** This thread's bid strategies: what each line item learned about its market outlives snapshots. */
+  readonly strategies: StrategyRegistry;
   #running: Promise<void> | undefined;
   #queued = false;
   #unsubscribe: (() => void) | undefined;
@@ -17,11 +20,17 @@ export class CampaignIndex {
 
   constructor(
     store: StateStore,
-    hooks: { onError: (err: unknown) => void; onSwap: (snap: CompiledSnapshot, data: CampaignData) => void },
+    hooks: {
+      onError: (err: unknown) => void;
+      onSwap: (snap: CompiledSnapshot, data: CampaignData) => void;
+      /** Seeds the random-bid baseline only. */
+      rng: Rng;
+    },
   ) {
     this.#store = store;
     this.#onError = hooks.onError;
     this.#onSwap = hooks.onSwap;
+    this.strategies = new StrategyRegistry({ rng: hooks.rng });
   }
 
   /** The snapshot in use, or undefined before the first load. */
@@ -63,7 +72,7 @@ export class CampaignIndex {
   async #rebuild(): Promise<void> {
     const { version, data } = await this.#store.load();
     if (this.#snapshot && version <= this.#snapshot.version) return;
-    const snap = compileSnapshot(data, version);
+    const snap = compileSnapshot(data, version, { strategies: this.strategies });
     this.#snapshot = snap;
     this.#onSwap(snap, data);
   }

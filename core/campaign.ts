@@ -112,20 +112,9 @@ export const TargetingSchema = Type.Object({
 /** Line-item targeting. */
 export type Targeting = Static<typeof TargetingSchema>;
 
-/** How a line item prices a bid (value-based strategies arrive with the scoring issue). */
-export const BidStrategySchema = Type.Union([
-  /** Always bid this CPM; no bid when the floor is higher. */
-  Type.Object({ type: Type.Literal('fixed'), cpmMicros: Type.Integer({ minimum: 1 }) }),
-  /** Bid `targetCpmMicros`, raised to meet the floor up to the line item's `maxCpmMicros`. */
-  Type.Object({ type: Type.Literal('max'), targetCpmMicros: Type.Integer({ minimum: 1 }) }),
-]);
-/** A bid strategy. */
-export type BidStrategy = Static<typeof BidStrategySchema>;
-
 /**
- * Value-based bid strategies (bidder/strategies). Not yet members of `BidStrategySchema`: its
- * consumer `priceBid` switches exhaustively over `fixed`/`max`, so they join the union when
- * decide.ts calls `strategyFor(lineItem)` instead. Goals are integer micros of the account currency.
+ * Value-based bid strategies (bidder/strategies), priced from the line item's score table. Goals
+ * are integer micros of the account currency.
  */
 export const ValueBidStrategySchema = Type.Union([
   /** Bid pCTR × CPC goal (per mille); shaded in first-price auctions. */
@@ -145,6 +134,17 @@ export const ValueBidStrategySchema = Type.Union([
 ]);
 /** A value-based bid strategy. */
 export type ValueBidStrategy = Static<typeof ValueBidStrategySchema>;
+
+/** How a line item prices a bid: fixed or max CPM, or one of the value-based strategies. */
+export const BidStrategySchema = Type.Union([
+  /** Always bid this CPM; no bid when the floor is higher. */
+  Type.Object({ type: Type.Literal('fixed'), cpmMicros: Type.Integer({ minimum: 1 }) }),
+  /** Bid `targetCpmMicros`, raised to meet the floor up to the line item's `maxCpmMicros`. */
+  Type.Object({ type: Type.Literal('max'), targetCpmMicros: Type.Integer({ minimum: 1 }) }),
+  ...ValueBidStrategySchema.anyOf,
+]);
+/** A bid strategy. */
+export type BidStrategy = Static<typeof BidStrategySchema>;
 
 /** A line item: targeting, bid strategy, price cap and the creatives it may serve. */
 export const LineItemSchema = Type.Object({

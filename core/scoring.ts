@@ -56,6 +56,8 @@ export const ScoreTableSchema = Type.Object({
   version: Type.Integer({ minimum: 1 }),
   ctr: LogisticModelSchema,
   cvr: Type.Optional(LogisticModelSchema),
+  /** Expected value of one conversion, account micros (what target-ROAS bidding multiplies pCVR by). */
+  conversionValueMicros: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 /** A score table. */
 export type ScoreTable = Static<typeof ScoreTableSchema>;

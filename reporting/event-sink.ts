@@ -17,6 +17,9 @@ export type OutbidEvent =
       priceMicros: number;
       currency: string;
       dealId: string | undefined;
+      /** The scores the price was based on (undefined without a score table). */
+      pctr: number | undefined;
+      pcvr: number | undefined;
     }
   | NoticeEvent;
 

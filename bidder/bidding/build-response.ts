@@ -87,6 +87,8 @@ export function buildBidResponse(
       priceMicros: p.priceMicros,
       currency,
       dealId: p.dealId,
+      pctr: p.pctr,
+      pcvr: p.pcvr,
     });
   }
   return { response: { id: req.id, cur: currency, seatbid: [{ seat: ctx.seatId, bid: bids }] }, events };

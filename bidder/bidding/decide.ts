@@ -7,10 +7,10 @@ import {
   parseNativeRequest,
 } from '../../creative/index.ts';
 import { type BidRequest, type Deal, type Imp, MarkupType } from '../../openrtb/index.ts';
+import { encodeFeatures, type Score, type ScoringFeatures, scoreEncoded } from '../scoring/score.ts';
 import type { CompiledLineItem, CompiledSnapshot } from '../targeting/compile-snapshot.ts';
 import { matchLineItems } from '../targeting/match-line-items.ts';
 import { requestContext } from '../targeting/request-context.ts';
-import { priceBid } from './price-bid.ts';
 
 /** Settings the decision needs (from config). */
 export interface DecideOptions {
@@ -28,6 +28,9 @@ export interface PlannedBid {
   readonly fit: Fit;
   readonly priceMicros: number;
   readonly dealId: string | undefined;
+  /** Predicted click and conversion rates from the line item's score table, if it has one. */
+  readonly pctr: number | undefined;
+  readonly pcvr: number | undefined;
 }
 
 /** The outcome of evaluating a request: bids (at least one) or a no-bid reason. */
@@ -127,6 +130,8 @@ export function decide(
   nowMs: number,
   rng: Rng,
   opts: DecideOptions,
+  /** What to score on (request and profile segments, context); undefined scores nothing. */
+  features?: ScoringFeatures,
 ): Decision {
   if (snap.lineItems.length === 0) return { kind: 'nobid', reason: 'NO_CAMPAIGNS' };
   if (
@@ -137,8 +142,10 @@ export function decide(
   }
   const currency = responseCurrency(req, opts);
   if (currency === undefined) return { kind: 'nobid', reason: 'CURRENCY_UNSUPPORTED' };
-  const matched = matchLineItems(snap, requestContext(req), nowMs);
-  if (matched.length === 0) return { kind: 'nobid', reason: 'NO_MATCHING_LINE_ITEM' };
+  const lineItems = matchLineItems(snap, requestContext(req), nowMs);
+  if (lineItems.length === 0) return { kind: 'nobid', reason: 'NO_MATCHING_LINE_ITEM' };
+  const matched = scoreLineItems(snap, lineItems, features, nowMs);
+  const auction: Auction = { nowMs, firstPrice: req.at === 1, snap };
 
   const blocks: Blocks = {
     bcat: req.bcat && req.bcat.length > 0 ? new Set(req.bcat.map((c) => c.toUpperCase())) : undefined,
@@ -154,19 +161,85 @@ export function decide(
   const bids: PlannedBid[] = [];
   let reason: NoBidReasonName = 'UNSUPPORTED_IMP';
   for (const imp of req.imp) {
-    const result = decideImp(imp, matched, blocks, rng, opts);
+    const result = decideImp(imp, matched, blocks, rng, opts, auction);
     if (Array.isArray(result)) bids.push(...result);
     else reason = furtherReason(reason, result);
   }
   return bids.length > 0 ? { kind: 'bid', bids, currency } : { kind: 'nobid', reason };
 }
 
+/** A matched line item with its predicted rates for this request (undefined without a score table). */
+interface Scored {
+  readonly li: CompiledLineItem;
+  readonly pctr: number | undefined;
+  readonly pcvr: number | undefined;
+}
+
+/** Request-wide pricing inputs. */
+interface Auction {
+  readonly nowMs: number;
+  /** `at=1`: value strategies shade their bids. */
+  readonly firstPrice: boolean;
+  readonly snap: CompiledSnapshot;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The line item's price for a floor, from its strategy. Until budgets and pacing are tracked (the
+ * budgets issue), the campaign's daily budget stands for the remaining budget and the rest of the
+ * campaign's local day for the remaining time.
+ */
+function priceFor(s: Scored, floorMicros: number, a: Auction): number | undefined {
+  const li = s.li;
+  const hour = a.snap.localTime.at(li.campaign.timeZone, a.nowMs).hour;
+  return li.strategy.price({
+    floorMicros,
+    firstPrice: a.firstPrice,
+    remainingBudgetMicros: li.campaign.dailyBudgetMicros,
+    nowMs: a.nowMs,
+    pctr: s.pctr,
+    pcvr: s.pcvr,
+    valueMicros: li.scoreTable?.conversionValueMicros,
+    remainingMs: (24 - hour) * HOUR_MS - (a.nowMs % HOUR_MS),
+  });
+}
+
+/**
+ * Scores each matched line item that has a table, encoding the request's features once for all of
+ * them; the hour feature is the hour in each campaign's own time zone.
+ */
+function scoreLineItems(
+  snap: CompiledSnapshot,
+  lineItems: readonly CompiledLineItem[],
+  features: ScoringFeatures | undefined,
+  nowMs: number,
+): Scored[] {
+  if (features === undefined || snap.scoring.byLineItem.size === 0) {
+    return lineItems.map((li) => ({ li, pctr: undefined, pcvr: undefined }));
+  }
+  const encoded = encodeFeatures(snap.scoring.vocabulary, features, snap.encoded);
+  const out: Scored[] = [];
+  const s: Score = { pctr: 0, pcvr: undefined };
+  for (const li of lineItems) {
+    if (li.scoreTable === undefined) {
+      out.push({ li, pctr: undefined, pcvr: undefined });
+      continue;
+    }
+    encoded.hour = snap.localTime.at(li.campaign.timeZone, nowMs).hour;
+    scoreEncoded(li.scoreTable, encoded, s);
+    out.push({ li, pctr: s.pctr, pcvr: s.pcvr });
+  }
+  return out;
+}
+
 function decideImp(
   imp: Imp,
-  matched: readonly CompiledLineItem[],
+  matched: readonly Scored[],
   blocks: Blocks,
   rng: Rng,
   opts: DecideOptions,
+  auction: Auction,
 ): PlannedBid[] | NoBidReasonName {
   const formats = impFormats(imp);
   if (formats.length === 0) return 'UNSUPPORTED_IMP';
@@ -184,7 +257,8 @@ function decideImp(
   let reason: NoBidReasonName = 'NO_MATCHING_LINE_ITEM';
   let bestOpen: PlannedBid | undefined;
   let bestDeal: PlannedBid | undefined;
-  for (const li of matched) {
+  for (const scored of matched) {
+    const { li, pctr, pcvr } = scored;
     if (li.formats && !formats.some((f) => li.formats!.has(f))) continue;
     if (li.sizes && !sizes.some((s) => li.sizes!.has(s))) continue;
     const liDeals = li.deals ? deals.filter((d) => li.deals!.has(d.id)) : [];
@@ -216,7 +290,7 @@ function decideImp(
     if (openAllowed) {
       if (openFloor === undefined) reason = furtherReason(reason, 'CURRENCY_UNSUPPORTED');
       else {
-        const price = priceBid(li.lineItem, openFloor);
+        const price = priceFor(scored, openFloor, auction);
         if (price === undefined) reason = furtherReason(reason, 'BELOW_FLOOR');
         else if (!bestOpen || price > bestOpen.priceMicros) {
           const pick = eligible[Math.floor(rng.next() * eligible.length)]!;
@@ -227,12 +301,14 @@ function decideImp(
             fit: pick.fit,
             priceMicros: price,
             dealId: undefined,
+            pctr,
+            pcvr,
           };
         }
       }
     }
     for (const deal of liDeals) {
-      const dealBid = priceDeal(deal, li, eligible, imp, rng, opts);
+      const dealBid = priceDeal(deal, scored, eligible, imp, rng, opts, auction);
       if (typeof dealBid === 'string') reason = furtherReason(reason, dealBid);
       else if (!bestDeal || dealBid.priceMicros > bestDeal.priceMicros) bestDeal = dealBid;
     }
@@ -245,12 +321,14 @@ function decideImp(
 
 function priceDeal(
   deal: Deal,
-  li: CompiledLineItem,
+  scored: Scored,
   eligible: readonly { cc: CompiledCreative; fit: Fit }[],
   imp: Imp,
   rng: Rng,
   opts: DecideOptions,
+  auction: Auction,
 ): PlannedBid | NoBidReasonName {
+  const { li, pctr, pcvr } = scored;
   const wadomain = deal.wadomain && deal.wadomain.length > 0 ? lowerSet(deal.wadomain) : undefined;
   const allowed = wadomain ? eligible.filter((e) => e.cc.adomain.some((d) => wadomain.has(d))) : eligible;
   if (allowed.length === 0) return 'BLOCKED_BY_REQUEST';
@@ -263,8 +341,17 @@ function priceDeal(
       ? floor > 0 && floor <= li.lineItem.maxCpmMicros
         ? floor
         : undefined
-      : priceBid(li.lineItem, floor);
+      : priceFor(scored, floor, auction);
   if (price === undefined) return 'BELOW_FLOOR';
   const pick = allowed[Math.floor(rng.next() * allowed.length)]!;
-  return { imp, lineItem: li, creative: pick.cc, fit: pick.fit, priceMicros: price, dealId: deal.id };
+  return {
+    imp,
+    lineItem: li,
+    creative: pick.cc,
+    fit: pick.fit,
+    priceMicros: price,
+    dealId: deal.id,
+    pctr,
+    pcvr,
+  };
 }

@@ -18,6 +18,11 @@ export class SegmentVocabulary {
     return this.#ids.get(segmentId) ?? -1;
   }
 
+  /** Every (segment id, index) pair. */
+  entries(): IterableIterator<[string, number]> {
+    return this.#ids.entries();
+  }
+
   /** The id of `segmentId`, assigning the next one if it is new (compilation only). */
   add(segmentId: string): number {
     let idx = this.#ids.get(segmentId);
@@ -56,6 +61,8 @@ export interface CompiledScoreTable {
   readonly version: number;
   readonly ctr: CompiledModel;
   readonly cvr: CompiledModel | undefined;
+  /** Expected value of one conversion, account micros (target ROAS), if the table states it. */
+  readonly conversionValueMicros: number | undefined;
   /** The vocabulary its `segmentIds` refer to; features must be encoded with it. */
   readonly vocabulary: SegmentVocabulary;
 }
@@ -108,6 +115,7 @@ export function compileScoreTable(
     version: table.version,
     ctr: compileModel(table.ctr, vocabulary),
     cvr: table.cvr === undefined ? undefined : compileModel(table.cvr, vocabulary),
+    conversionValueMicros: table.conversionValueMicros,
     vocabulary,
   };
 }

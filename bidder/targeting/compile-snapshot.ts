@@ -1,5 +1,22 @@
-import type { Advertiser, Campaign, CampaignData, DayPart, LineItem } from '../../core/index.ts';
+import {
+  type Advertiser,
+  type Campaign,
+  type CampaignData,
+  type DayPart,
+  type LineItem,
+  seededRng,
+} from '../../core/index.ts';
 import { type CompiledCreative, compileCreative } from '../../creative/index.ts';
+import type { CompiledScoreTable, CompiledScoreTables } from '../scoring/compile-score-table.ts';
+import { compileScoreTables } from '../scoring/compile-score-table.ts';
+import { createEncodedFeatures, type EncodedFeatures } from '../scoring/score.ts';
+import {
+  attachScoreTables,
+  type SharedScoreTables,
+  shareScoreTables,
+} from '../scoring/shared-score-tables.ts';
+import type { PricingStrategy } from '../strategies/strategy.ts';
+import { StrategyRegistry } from '../strategies/strategy-registry.ts';
 import { LocalTimeCache } from './local-time.ts';
 
 /** A line item joined with its campaign, advertiser and creatives, with targeting as sets. */
@@ -27,6 +44,10 @@ export interface CompiledLineItem {
   readonly dayParts: readonly DayPart[] | undefined;
   readonly deals: ReadonlySet<string> | undefined;
   readonly dealsOnly: boolean;
+  /** The line item's segment score table, if it has one. */
+  readonly scoreTable: CompiledScoreTable | undefined;
+  /** How it prices; from the thread's StrategyRegistry, so what it learned survives snapshot swaps. */
+  readonly strategy: PricingStrategy;
 }
 
 /**
@@ -61,6 +82,12 @@ export interface CompiledSnapshot {
   readonly byDomain: BitDimension<string>;
   readonly byBundle: BitDimension<string>;
   readonly localTime: LocalTimeCache;
+  /** Score tables, their weights in shared memory. */
+  readonly scoring: CompiledScoreTables;
+  /** The same tables as posted to scoring workers (shared memory, not copied). */
+  readonly sharedScoring: SharedScoreTables;
+  /** Per-thread scratch for a request's encoded features (the bid path is synchronous). */
+  readonly encoded: EncodedFeatures;
   /** Per-thread scratch bitsets for `matchLineItems` (the bid path is synchronous, so one set per snapshot suffices). */
   readonly scratch: {
     readonly acc: Uint32Array;
@@ -116,7 +143,20 @@ function buildDimension<K>(
  * Joins and indexes the campaign data. Only active line items of active campaigns and advertisers
  * with at least one known creative are kept; flight dates are checked per request (they pass with time).
  */
-export function compileSnapshot(data: CampaignData, version: number): CompiledSnapshot {
+export function compileSnapshot(
+  data: CampaignData,
+  version: number,
+  opts: {
+    /** Score tables already in shared memory (workers receive them from the main thread). */
+    shared?: SharedScoreTables;
+    /** The thread's strategies; a fresh registry (nothing learned) when absent. */
+    strategies?: StrategyRegistry;
+  } = {},
+): CompiledSnapshot {
+  const { shared } = opts;
+  const strategies = opts.strategies ?? new StrategyRegistry({ rng: seededRng(version) });
+  const sharedScoring = shared ?? shareScoreTables(compileScoreTables(data.scoreTables));
+  const scoring = attachScoreTables(sharedScoring);
   const advertisers = new Map(data.advertisers.map((a) => [a.id, a]));
   const campaigns = new Map(data.campaigns.map((c) => [c.id, c]));
   const creatives = new Map(data.creatives.map((c) => [c.id, compileCreative(c)]));
@@ -155,8 +195,11 @@ export function compileSnapshot(data: CampaignData, version: number): CompiledSn
       dayParts: t.dayParts && t.dayParts.length > 0 ? t.dayParts : undefined,
       deals: nonEmpty(t.deals),
       dealsOnly: t.dealsOnly === true,
+      scoreTable: scoring.byLineItem.get(li.id),
+      strategy: strategies.strategyFor(li),
     });
   }
+  strategies.retain(new Set(lineItems.map((li) => li.lineItem.id)));
   const words = Math.max(1, Math.ceil(lineItems.length / 32));
   return {
     version,
@@ -169,6 +212,9 @@ export function compileSnapshot(data: CampaignData, version: number): CompiledSn
     byDomain: buildDimension(lineItems, words, true, (li) => li.domainAllow),
     byBundle: buildDimension(lineItems, words, true, (li) => li.bundleAllow),
     localTime: new LocalTimeCache(),
+    scoring,
+    sharedScoring,
+    encoded: createEncodedFeatures(scoring.vocabulary),
     scratch: {
       acc: new Uint32Array(words),
       domain: new Uint32Array(words),

@@ -2,7 +2,14 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { CampaignData } from '../../core/index.ts';
 import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
-import { type BatchTask, HELLO, type WorkerInit, type WorkerResult } from './worker-protocol.ts';
+import type { SharedScoreTables } from '../scoring/shared-score-tables.ts';
+import {
+  type BatchTask,
+  HELLO,
+  type SnapshotMessage,
+  type WorkerInit,
+  type WorkerResult,
+} from './worker-protocol.ts';
 
 /** Options of the scoring worker pool. */
 export interface BidWorkerPoolOptions {
@@ -33,6 +40,12 @@ interface Pending {
 
 let channels = 0;
 
+/** Drops the raw score tables from the data: workers get them compiled, in shared memory. */
+function withoutTables(m: SnapshotMessage): SnapshotMessage {
+  const { scoreTables: _, ...data } = m.data;
+  return { ...m, data };
+}
+
 /**
  * Scoring worker threads (piscina). Bodies arriving in one event-loop turn are packed into one
  * buffer, transferred (not cloned) to a worker that parses, decides and serialises them all, and
@@ -47,24 +60,24 @@ export class BidWorkerPool {
   readonly #maxBatch: number;
   #pending: Pending[] = [];
   #scheduled = false;
-  #latest: { version: number; data: CampaignData } | undefined;
+  #latest: SnapshotMessage | undefined;
   #hellos = 0;
   #threads: number;
   #onReady: (() => void) | undefined;
 
-  constructor(o: BidWorkerPoolOptions, initial?: { version: number; data: CampaignData }) {
+  constructor(o: BidWorkerPoolOptions, initial?: SnapshotMessage) {
     const channel = `outbid-snapshot-${process.pid}-${++channels}`;
     this.#channel = new BroadcastChannel(channel);
     this.#timeoutMs = o.taskTimeoutMs;
     this.#maxBatch = o.maxBatch ?? 256;
-    this.#latest = initial;
+    this.#latest = initial && withoutTables(initial);
     const init: WorkerInit = {
       config: o.config,
       secret: o.secret,
       seed: o.seed,
       idPrefix: o.idPrefix,
       channel,
-      snapshot: initial,
+      snapshot: this.#latest,
     };
     this.#pool = new Piscina({
       filename: o.filename ?? new URL('./bid.worker.ts', import.meta.url).href,
@@ -104,8 +117,8 @@ export class BidWorkerPool {
   }
 
   /** Sends new campaign data to every worker (they compile it themselves). */
-  publish(version: number, data: CampaignData): void {
-    this.#latest = { version, data };
+  publish(version: number, data: CampaignData, scoring: SharedScoreTables): void {
+    this.#latest = withoutTables({ version, data, scoring });
     this.#channel.postMessage(this.#latest);
   }
 

@@ -4,6 +4,7 @@ import { idGenerator, seededRng, systemClock } from '../../core/index.ts';
 import { BidResponseSchema } from '../../openrtb/index.ts';
 import { evaluateBid } from '../bidding/evaluate-bid.ts';
 import { NoticeSigner } from '../notices/notice-signer.ts';
+import { StrategyRegistry } from '../strategies/strategy-registry.ts';
 import { type CompiledSnapshot, compileSnapshot } from '../targeting/compile-snapshot.ts';
 import {
   type BatchTask,
@@ -19,14 +20,14 @@ import {
  * thread, so the bid path never crosses threads for campaign state.
  */
 const init = workerData as WorkerInit;
-let snapshot: CompiledSnapshot | undefined = init.snapshot
-  ? compileSnapshot(init.snapshot.data, init.snapshot.version)
-  : undefined;
+const strategies = new StrategyRegistry({ rng: seededRng(init.seed + threadId) });
+const compile = (m: SnapshotMessage) => compileSnapshot(m.data, m.version, { shared: m.scoring, strategies });
+let snapshot: CompiledSnapshot | undefined = init.snapshot ? compile(init.snapshot) : undefined;
 const channel = new BroadcastChannel(init.channel);
 channel.onmessage = (event: unknown) => {
   const msg = (event as { data: SnapshotMessage | typeof HELLO }).data;
   if (msg === HELLO) return; // another worker's hello, for the main thread
-  if (!snapshot || msg.version > snapshot.version) snapshot = compileSnapshot(msg.data, msg.version);
+  if (!snapshot || msg.version > snapshot.version) snapshot = compile(msg);
 };
 channel.postMessage(HELLO);
 // The channel must not keep an idle thread alive at shutdown.

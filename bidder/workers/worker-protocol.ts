@@ -1,6 +1,7 @@
 import type { CampaignData } from '../../core/index.ts';
 import type { OutbidEvent } from '../../reporting/index.ts';
 import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
+import type { SharedScoreTables } from '../scoring/shared-score-tables.ts';
 
 /** What each scoring worker starts with (`workerData`): plain data, cloned once per thread. */
 export interface WorkerInit {
@@ -18,7 +19,9 @@ export interface WorkerInit {
 /** A campaign-data version broadcast to every worker. */
 export interface SnapshotMessage {
   readonly version: number;
+  /** Campaign data without its score tables: those travel compiled, in shared memory. */
   readonly data: CampaignData;
+  readonly scoring: SharedScoreTables;
 }
 
 /**
