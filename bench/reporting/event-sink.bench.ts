@@ -23,6 +23,8 @@ function bidEvent(n: number): OutbidEvent {
     priceMicros: 1_500_000,
     currency: 'USD',
     dealId: undefined,
+    pctr: undefined,
+    pcvr: undefined,
   };
 }
 
