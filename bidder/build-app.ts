@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/index.ts';
-import type { CampaignData, Clock, Rng, StateStore } from '../core/index.ts';
+import type { CampaignData, Clock, ProfileStore, Rng, StateStore } from '../core/index.ts';
 import type { EventSink } from '../reporting/index.ts';
 import { CampaignIndex } from './campaign-index.ts';
 import { BidderErrors } from './errors.ts';
@@ -25,6 +25,8 @@ export interface AppDeps {
   nextId: () => string;
   /** A pino logger; none (silent) in tests. */
   logger?: FastifyBaseLogger;
+  /** The profile store the main thread looks users up in (workers reach Redis themselves, see `workers.redis`). */
+  profiles?: ProfileStore;
   /** Include Node process metrics in /metrics. */
   processMetrics?: boolean;
   /** Scoring worker threads; absent or 0 threads: evaluate in the main thread. */
@@ -37,6 +39,8 @@ export interface AppDeps {
     filename?: string;
     /** Largest batch per task (1 = one hop per request, for the hop-design benchmark). */
     maxBatch?: number;
+    /** Redis holding user profiles; each worker opens its own connection. Absent: workers score without profiles. */
+    redis?: { url: string; prefix: string };
   };
 }
 
@@ -147,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     rng: deps.rng,
     nextId: deps.nextId,
     pool: () => pool,
+    profiles: deps.profiles,
     receivedAt: (req) => (req as unknown as Record<symbol, number>)[receivedAtKey] ?? clock.monotonic(),
   });
   await app.register(noticeRoutes, {
@@ -172,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
         taskTimeoutMs: deps.workers.taskTimeoutMs,
         ...(deps.workers.filename !== undefined && { filename: deps.workers.filename }),
         ...(deps.workers.maxBatch !== undefined && { maxBatch: deps.workers.maxBatch }),
+        ...(deps.workers.redis !== undefined && { redis: deps.workers.redis }),
       },
       { version: snap.version, data: latestData!, scoring: snap.sharedScoring },
     );

@@ -10,6 +10,7 @@ export interface BidderMetrics {
   readonly notices: Counter<'kind' | 'result'>;
   readonly snapshotVersion: Gauge;
   readonly workerFailures: Counter;
+  readonly profileLookups: Counter<'result'>;
   readonly activeLineItems: Gauge;
 }
 
@@ -63,6 +64,12 @@ export function createMetrics(defaults: boolean): BidderMetrics {
       name: 'outbid_notices_total',
       help: 'Win/billing/loss notices by result (ok, duplicate, rejected)',
       labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    profileLookups: new Counter({
+      name: 'outbid_profile_lookups_total',
+      help: 'Profile-store lookups on the bid path by result (hit, miss, timeout, error)',
+      labelNames: ['result'],
       registers: [registry],
     }),
     workerFailures: new Counter({

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.ts';
-import { type ProfileEntry, type ProfileSegment, profileKeyHash } from '../core/index.ts';
+import { isTtl, MAX_TTL_SEC, type ProfileEntry, parseProfileLine, profileKeyHash } from '../core/index.ts';
 import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
 
 /** Usage of `outbid profiles`. */
@@ -16,71 +16,16 @@ optional. --ttl overrides PROFILE_TTL_SEC as the default TTL. Malformed lines ar
 stderr with their line number and skipped; a summary JSON line goes to stdout. Exit code 0 when
 every line was imported, 1 when some were skipped or the import stopped, 2 for usage errors.`;
 
+export { type ProfileLine, parseProfileLine } from '../core/index.ts';
+
 /** Where the command writes: one call per line. */
 export interface ProfilesIo {
   stdout(line: string): void;
   stderr(line: string): void;
 }
 
-const MAX_TTL_SEC = 31_536_000;
-const MAX_SEGMENTS = 1024;
-const MAX_ID_LENGTH = 256;
-const MAX_KEY_LENGTH = 1024;
 /** Profiles written per pipeline: big enough to amortise the round trip, small enough to bound memory. */
 const BATCH = 500;
-
-/** A parsed import line, or why it was rejected. */
-export type ProfileLine =
-  | {
-      readonly ok: true;
-      readonly rawKey: string;
-      readonly segments: ProfileSegment[];
-      readonly ttlSec: number;
-    }
-  | { readonly ok: false; readonly problem: string };
-
-function isTtl(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= MAX_TTL_SEC;
-}
-
-/** Parses one JSONL line of a profile import; a numeric segment `value` is kept as its string, as OpenRTB carries it. */
-export function parseProfileLine(text: string, defaultTtlSec: number): ProfileLine {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problem: `not valid JSON (${(err as Error).message})` };
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return { ok: false, problem: 'not a JSON object' };
-  const { key, segments, ttlSec } = v as Record<string, unknown>;
-  if (typeof key !== 'string' || key === '' || key.length > MAX_KEY_LENGTH) {
-    return { ok: false, problem: `"key" must be a non-empty string of at most ${MAX_KEY_LENGTH} characters` };
-  }
-  if (!Array.isArray(segments) || segments.length > MAX_SEGMENTS) {
-    return { ok: false, problem: `"segments" must be an array of at most ${MAX_SEGMENTS} segments` };
-  }
-  const out: ProfileSegment[] = [];
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i] as { id?: unknown; value?: unknown } | null;
-    const id = typeof s === 'object' && s !== null ? s.id : undefined;
-    if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
-      return {
-        ok: false,
-        problem: `segments[${i}].id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
-      };
-    }
-    const value = s?.value;
-    if (value === undefined) out.push({ id });
-    else if (typeof value === 'string' && value.length <= MAX_ID_LENGTH) out.push({ id, value });
-    else if (typeof value === 'number' && Number.isFinite(value)) out.push({ id, value: String(value) });
-    else return { ok: false, problem: `segments[${i}].value must be a string or a finite number` };
-  }
-  if (ttlSec !== undefined && !isTtl(ttlSec)) {
-    return { ok: false, problem: `"ttlSec" must be an integer from 1 to ${MAX_TTL_SEC}` };
-  }
-  return { ok: true, rawKey: key, segments: out, ttlSec: ttlSec ?? defaultTtlSec };
-}
 
 /** `outbid profiles …`; returns the exit code. */
 export async function profiles(

@@ -8,11 +8,14 @@ import {
   type CampaignData,
   campaignDataProblems,
   idGenerator,
+  type ProfileStore,
   type StateStore,
   seededRng,
   systemClock,
 } from '../core/index.ts';
+import { MemoryProfileStore } from '../core/store/memory-profile-store.ts';
 import { MemoryStateStore } from '../core/store/memory-store.ts';
+import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
 import { RedisStateStore } from '../core/store/redis-store.ts';
 import { MemoryEventSink } from '../reporting/index.ts';
 
@@ -64,6 +67,19 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   await store.ready();
   await seedDemo(store, config, log);
   const secret = await resolveSecret(config, log);
+  const profiles: ProfileStore = config.redisUrl
+    ? new RedisProfileStore({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        onError: (err) => log.error({ err }, 'profile store'),
+      })
+    : new MemoryProfileStore({ clock: systemClock });
+  await profiles.ready();
+  if (config.workers > 0 && !config.redisUrl) {
+    log.warn(
+      'WORKERS > 0 without REDIS_URL: scoring workers use request segments only (the embedded profile store lives in the main thread)',
+    );
+  }
   const sink = new MemoryEventSink();
   const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   const { app } = await buildApp({
@@ -76,11 +92,13 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     nextId: idGenerator(idPrefix),
     logger: log,
     processMetrics: true,
+    profiles,
     workers: {
       threads: config.workers,
       taskTimeoutMs: config.workerTaskTimeoutMs,
       seed: randomBytes(4).readUInt32LE(0),
       idPrefix: `${idPrefix}w`,
+      ...(config.redisUrl !== undefined && { redis: { url: config.redisUrl, prefix: config.redisPrefix } }),
     },
   });
   await app.listen({ host: config.host, port: config.port });
@@ -99,6 +117,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       await app.close();
       await sink.flush();
       await store.close();
+      await profiles.close();
       log.info('stopped');
       process.exitCode = 0;
     } catch (err) {

@@ -45,6 +45,8 @@ const EnvSchema = Type.Object({
   WORKER_TASK_TIMEOUT_MS: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 }),
   PROFILE_SALT: Type.String({ default: 'outbid-profile-salt', minLength: 16, maxLength: 256 }),
   PROFILE_TTL_SEC: Type.Integer({ default: 2_592_000, minimum: 60, maximum: 31_536_000 }),
+  PROFILE_TIMEOUT_MS: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  OUTBID_ADMIN_KEY: Type.Optional(Type.String({ minLength: 24 })),
 });
 
 /** The validated configuration. */
@@ -84,6 +86,10 @@ export interface Config {
   profileSalt: string;
   /** Lifetime of an imported profile unless the import says otherwise (default 30 days). */
   profileTtlSec: number;
+  /** Longest wait for a profile lookup on the bid path; past it the bid goes on without the profile. */
+  profileTimeoutMs: number;
+  /** Bearer key of the admin API (`/api/v1/...`); unset disables it. */
+  adminKey: string | undefined;
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -98,7 +104,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values never appear in an error message. */
-const SECRETS: ReadonlySet<string> = new Set(['OUTBID_SECRET', 'PROFILE_SALT']);
+const SECRETS: ReadonlySet<string> = new Set(['OUTBID_SECRET', 'PROFILE_SALT', 'OUTBID_ADMIN_KEY']);
 
 const ajv = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true, strict: false });
 const validateEnv = ajv.compile<Static<typeof EnvSchema>>(EnvSchema as object);
@@ -208,5 +214,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workerTaskTimeoutMs: e.WORKER_TASK_TIMEOUT_MS,
     profileSalt: e.PROFILE_SALT,
     profileTtlSec: e.PROFILE_TTL_SEC,
+    profileTimeoutMs: e.PROFILE_TIMEOUT_MS,
+    adminKey: e.OUTBID_ADMIN_KEY,
   };
 }

@@ -6,6 +6,7 @@ export { convertMicros, fromMicros, MICROS_PER_UNIT, type Micros, toMicros } fro
 export { furtherReason, NoBidReason, type NoBidReasonName } from './no-bid.ts';
 export { idGenerator, type Rng, seededRng } from './rng.ts';
 export * from './scoring.ts';
+export { isTtl, MAX_TTL_SEC, type ProfileLine, parseProfileLine } from './store/parse-profile-line.ts';
 export { type ProfileEntry, type ProfileStore, profileKeyHash } from './store/profile-store.ts';
 export type { StateStore } from './store/state-store.ts';
 export { campaignDataProblems, entityProblems, isEntity } from './validate-campaign-data.ts';

@@ -1,9 +1,11 @@
 import type { Config } from '../../config/index.ts';
-import type { NoBidReasonName, Rng } from '../../core/index.ts';
-import { type BidResponse, parseBidRequest } from '../../openrtb/index.ts';
+import type { NoBidReasonName, ProfileSegments, Rng } from '../../core/index.ts';
+import { type BidRequest, type BidResponse, parseBidRequest } from '../../openrtb/index.ts';
 import type { OutbidEvent } from '../../reporting/index.ts';
 import { BidderErrors } from '../errors.ts';
 import type { NoticeSigner } from '../notices/notice-signer.ts';
+import type { ScoringFeatures } from '../scoring/score.ts';
+import { type UserFeatures, userFeatures } from '../scoring/user-features.ts';
 import type { CompiledSnapshot } from '../targeting/compile-snapshot.ts';
 import { buildBidResponse } from './build-response.ts';
 import { decide } from './decide.ts';
@@ -19,6 +21,8 @@ export type EvaluateConfig = Pick<
   | 'accountCurrency'
   | 'currencyRates'
   | 'publicUrl'
+  | 'profileSalt'
+  | 'profileTimeoutMs'
 >;
 
 /** Everything one evaluation needs besides the body. */
@@ -47,12 +51,29 @@ export type Evaluation =
       readonly budgetMs: number;
     };
 
+/** A parsed request with what scoring needs of the user (consent decided, profile keys hashed). */
+export interface ParsedBid {
+  readonly kind: 'parsed';
+  readonly req: BidRequest;
+  readonly user: UserFeatures;
+}
+
+/** Invalid input, as a 400 reports it. */
+export interface InvalidBid {
+  readonly kind: 'invalid';
+  readonly code: string;
+  readonly message: string;
+}
+
 /**
- * Parse → deadline → decide → build the response. Pure but for the env's clock reads, with no I/O,
- * so it runs unchanged in the main thread or a scoring worker (bidder/workers/).
+ * Parses a body and extracts the user features. `withProfileKeys` hashes the keys to look up in
+ * the profile store (skipped, with their HMACs, when there is no store to ask).
  */
-export function evaluateBid(body: Uint8Array, exchange: string, env: EvaluateEnv): Evaluation {
-  const { config } = env;
+export function parseBid(
+  body: Uint8Array,
+  config: EvaluateConfig,
+  withProfileKeys: boolean,
+): ParsedBid | InvalidBid {
   const parsed = parseBidRequest(body, config.maxJsonDepth);
   if (!parsed.ok) {
     const def =
@@ -63,14 +84,38 @@ export function evaluateBid(body: Uint8Array, exchange: string, env: EvaluateEnv
           : BidderErrors.BID_INVALID_REQUEST;
     return { kind: 'invalid', code: def.code, message: parsed.message };
   }
-  const req = parsed.request;
+  const user = userFeatures(parsed.request, {
+    profileSalt: config.profileSalt,
+    withoutProfileKeys: !withProfileKeys,
+  });
+  return { kind: 'parsed', req: parsed.request, user };
+}
+
+/**
+ * Deadline → decide → build the response for a parsed request, scoring on the request's segments
+ * plus `profile` (the user's stored segments, when looked up). Pure but for the env's clock reads,
+ * with no I/O, so it runs unchanged in the main thread or a scoring worker (bidder/workers/).
+ */
+export function finishBid(
+  parsed: ParsedBid,
+  exchange: string,
+  env: EvaluateEnv,
+  profile?: ProfileSegments,
+): Evaluation {
+  const { config } = env;
+  const { req, user } = parsed;
   const snap = env.snapshot;
   if (!snap) return { kind: 'nobid', reason: 'NOT_READY', requestId: req.id };
   const tmaxMs = req.tmax !== undefined && req.tmax > 0 ? req.tmax : config.defaultTmaxMs;
   const budgetMs = tmaxMs - (config.exchanges[exchange]?.networkAllowanceMs ?? config.networkAllowanceMs);
   if (env.isLate(budgetMs)) return { kind: 'nobid', reason: 'DEADLINE', requestId: req.id };
 
-  const decision = decide(snap, req, env.nowMs, env.rng, config);
+  const features: ScoringFeatures = {
+    segments: profile && profile.length > 0 ? [...user.segments, ...profile] : user.segments,
+    deviceType: user.deviceType,
+    inventoryType: user.inventoryType,
+  };
+  const decision = decide(snap, req, env.nowMs, env.rng, config, features);
   if (decision.kind === 'nobid') return { kind: 'nobid', reason: decision.reason, requestId: req.id };
   const { response, events } = buildBidResponse(req, decision.bids, decision.currency, {
     signer: env.signer,
@@ -89,4 +134,10 @@ export function evaluateBid(body: Uint8Array, exchange: string, env: EvaluateEnv
     mtypes: decision.bids.map((b) => b.fit.mtype),
     budgetMs,
   };
+}
+
+/** Parse and finish with no profile lookup: request segments and context only. */
+export function evaluateBid(body: Uint8Array, exchange: string, env: EvaluateEnv): Evaluation {
+  const parsed = parseBid(body, env.config, false);
+  return parsed.kind === 'invalid' ? parsed : finishBid(parsed, exchange, env);
 }

@@ -1,14 +1,22 @@
 import { gunzip, inflate } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
-import { type Clock, NoBidReason, type NoBidReasonName, type Rng } from '../../core/index.ts';
+import {
+  type Clock,
+  NoBidReason,
+  type NoBidReasonName,
+  type ProfileSegments,
+  type ProfileStore,
+  type Rng,
+} from '../../core/index.ts';
 import { BidResponseSchema } from '../../openrtb/index.ts';
 import type { EventSink } from '../../reporting/index.ts';
-import { evaluateBid } from '../bidding/evaluate-bid.ts';
+import { finishBid, parseBid } from '../bidding/evaluate-bid.ts';
 import type { CampaignIndex } from '../campaign-index.ts';
 import { BidderErrors, ErrorBodySchema } from '../errors.ts';
 import type { BidderMetrics } from '../metrics.ts';
 import type { NoticeSigner } from '../notices/notice-signer.ts';
+import { type LookupResult, lookupProfile } from '../scoring/lookup-profile.ts';
 import type { BidWorkerPool } from '../workers/bid-worker-pool.ts';
 
 /** The `{id, nbr}` no-bid body some exchanges want instead of a 204. */
@@ -26,6 +34,8 @@ export interface BidRouteOptions {
   clock: Clock;
   rng: Rng;
   nextId: () => string;
+  /** Where user profiles are looked up (main-thread evaluation; workers use Redis themselves). */
+  profiles: ProfileStore | undefined;
   /** Scoring workers; undefined evaluates in the main thread. */
   pool: () => BidWorkerPool | undefined;
   /** When the request arrived (clock.monotonic), recorded by the app's onRequest hook. */
@@ -70,6 +80,36 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     });
   });
 
+  /** Evaluates in the main thread, looking the user up in the profile store first when there is one. */
+  async function inThread(body: Buffer, exchange: string, t0: number) {
+    const parsed = parseBid(body, config, o.profiles !== undefined);
+    if (parsed.kind === 'invalid') return parsed;
+    let profile: ProfileSegments | undefined;
+    let lookup: LookupResult | undefined;
+    if (o.profiles && parsed.user.profileKeys.length > 0) {
+      ({ profile, result: lookup } = await lookupProfile(
+        o.profiles,
+        parsed.user.profileKeys,
+        config.profileTimeoutMs,
+      ));
+    }
+    const r = finishBid(
+      parsed,
+      exchange,
+      {
+        config,
+        snapshot: o.index.current,
+        signer: o.signer,
+        nextId: o.nextId,
+        rng: o.rng,
+        nowMs: o.clock.now(),
+        isLate: (budgetMs) => o.clock.monotonic() - t0 >= budgetMs,
+      },
+      profile,
+    );
+    return { ...r, profile: lookup };
+  }
+
   app.post(
     '/openrtb2/bid',
     // The 200 schema compiles a fast-json-stringify serializer for bids; no-bid `{id, nbr}` bodies are sent pre-serialized.
@@ -84,15 +124,9 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
       const pool = o.pool();
       const result = pool
         ? await pool.evaluate(body, exchangeName, t0)
-        : evaluateBid(body, exchangeName, {
-            config,
-            snapshot: o.index.current,
-            signer: o.signer,
-            nextId: o.nextId,
-            rng: o.rng,
-            nowMs: o.clock.now(),
-            isLate: (budgetMs) => o.clock.monotonic() - t0 >= budgetMs,
-          });
+        : await inThread(body, exchangeName, t0);
+      if ('profile' in result && result.profile !== undefined)
+        o.metrics.profileLookups.labels(result.profile).inc();
       if (result.kind === 'failed') {
         request.log.error({ err: result.error }, 'scoring worker failed; answering no-bid');
         o.metrics.workerFailures.inc();

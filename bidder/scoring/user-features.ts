@@ -6,6 +6,8 @@ import type { ScoringSegment } from './score.ts';
 export interface UserFeaturesOptions {
   /** `PROFILE_SALT`: the same salt the profile import hashed with. */
   readonly profileSalt: string;
+  /** Skip hashing profile keys (an HMAC each) when no profile store will be asked. */
+  readonly withoutProfileKeys?: boolean;
 }
 
 /** What the scoring step may use about the user and the context of one request. */
@@ -69,7 +71,7 @@ export function userFeatures(req: BidRequest, opts: UserFeaturesOptions): UserFe
   return {
     contextualOnly,
     segments: contextualOnly ? [] : segmentsOf(req),
-    profileKeys: contextualOnly ? [] : profileKeysOf(req, opts.profileSalt),
+    profileKeys: contextualOnly || opts.withoutProfileKeys ? [] : profileKeysOf(req, opts.profileSalt),
     deviceType: device?.devicetype,
     inventoryType,
   };

@@ -26,6 +26,8 @@ export interface BidWorkerPoolOptions {
   readonly maxBatch?: number;
   /** Worker module (tests swap in a faulty one). */
   readonly filename?: string;
+  /** Redis holding user profiles, for the workers' own lookups. */
+  readonly redis?: { url: string; prefix: string };
 }
 
 /** A worker-side failure, turned into a no-bid by the route. */
@@ -78,6 +80,7 @@ export class BidWorkerPool {
       idPrefix: o.idPrefix,
       channel,
       snapshot: this.#latest,
+      redis: o.redis,
     };
     this.#pool = new Piscina({
       filename: o.filename ?? new URL('./bid.worker.ts', import.meta.url).href,

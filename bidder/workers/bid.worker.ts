@@ -1,9 +1,11 @@
 import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
 import fastJson from 'fast-json-stringify';
 import { idGenerator, seededRng, systemClock } from '../../core/index.ts';
+import { RedisProfileStore } from '../../core/store/redis-profile-store.ts';
 import { BidResponseSchema } from '../../openrtb/index.ts';
-import { evaluateBid } from '../bidding/evaluate-bid.ts';
+import { finishBid, type InvalidBid, type ParsedBid, parseBid } from '../bidding/evaluate-bid.ts';
 import { NoticeSigner } from '../notices/notice-signer.ts';
+import { lookupProfile } from '../scoring/lookup-profile.ts';
 import { StrategyRegistry } from '../strategies/strategy-registry.ts';
 import { type CompiledSnapshot, compileSnapshot } from '../targeting/compile-snapshot.ts';
 import {
@@ -38,23 +40,54 @@ const rng = seededRng(init.seed + threadId);
 const nextId = idGenerator(`${init.idPrefix}${threadId.toString(36)}.`);
 const serialize = fastJson(BidResponseSchema as object);
 
-/** Evaluates every request of a batch, in order. */
-export default function evaluateBatch(task: BatchTask): WorkerResult[] {
-  const out: WorkerResult[] = [];
+const profiles = init.redis
+  ? new RedisProfileStore({ url: init.redis.url, prefix: init.redis.prefix, onError: () => undefined })
+  : undefined;
+
+/**
+ * Evaluates every request of a batch, in order. With a profile store, all of the batch's lookups
+ * go out together (ioredis sends them in one write) before any request is decided.
+ */
+export default async function evaluateBatch(task: BatchTask): Promise<WorkerResult[]> {
+  const parsed: (ParsedBid | InvalidBid)[] = [];
   let start = 0;
-  for (let i = 0; i < task.ends.length; i++) {
-    const end = task.ends[i]!;
-    const receivedAt = task.receivedAt[i]!;
-    const r = evaluateBid(task.bytes.subarray(start, end), task.exchanges[i]!, {
-      config: init.config,
-      snapshot,
-      signer,
-      nextId,
-      rng,
-      nowMs: systemClock.now(),
-      isLate: (budgetMs) => systemClock.monotonic() - receivedAt >= budgetMs,
-    });
+  for (const end of task.ends) {
+    parsed.push(parseBid(task.bytes.subarray(start, end), init.config, profiles !== undefined));
     start = end;
+  }
+  const lookups = profiles
+    ? await Promise.all(
+        parsed.map((p) =>
+          p.kind === 'parsed' && p.user.profileKeys.length > 0
+            ? lookupProfile(profiles, p.user.profileKeys, init.config.profileTimeoutMs)
+            : undefined,
+        ),
+      )
+    : [];
+  const out: WorkerResult[] = [];
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i]!;
+    if (p.kind === 'invalid') {
+      out.push(p);
+      continue;
+    }
+    const receivedAt = task.receivedAt[i]!;
+    const lookup = lookups[i];
+    const r = finishBid(
+      p,
+      task.exchanges[i]!,
+      {
+        config: init.config,
+        snapshot,
+        signer,
+        nextId,
+        rng,
+        nowMs: systemClock.now(),
+        isLate: (budgetMs) => systemClock.monotonic() - receivedAt >= budgetMs,
+      },
+      lookup?.profile,
+    );
+    const profile = lookup?.result;
     if (r.kind === 'bid') {
       out.push({
         kind: 'bid',
@@ -63,8 +96,9 @@ export default function evaluateBatch(task: BatchTask): WorkerResult[] {
         events: r.events,
         mtypes: r.mtypes,
         budgetMs: r.budgetMs,
+        profile,
       });
-    } else out.push(r);
+    } else out.push({ ...r, profile });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { CampaignData } from '../../core/index.ts';
 import type { OutbidEvent } from '../../reporting/index.ts';
 import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
+import type { LookupResult } from '../scoring/lookup-profile.ts';
 import type { SharedScoreTables } from '../scoring/shared-score-tables.ts';
 
 /** What each scoring worker starts with (`workerData`): plain data, cloned once per thread. */
@@ -14,6 +15,8 @@ export interface WorkerInit {
   /** BroadcastChannel on which new campaign data is published. */
   readonly channel: string;
   readonly snapshot: SnapshotMessage | undefined;
+  /** Redis holding user profiles; absent: score on request segments only. */
+  readonly redis: { readonly url: string; readonly prefix: string } | undefined;
 }
 
 /** A campaign-data version broadcast to every worker. */
@@ -38,7 +41,7 @@ export interface BatchTask {
 }
 
 /** One request's outcome, as the worker returns it; bids come pre-serialised. */
-export type WorkerResult =
+export type WorkerResult = (
   | { readonly kind: 'invalid'; readonly code: string; readonly message: string }
   | { readonly kind: 'nobid'; readonly reason: string; readonly requestId: string }
   | {
@@ -48,7 +51,11 @@ export type WorkerResult =
       readonly events: OutbidEvent[];
       readonly mtypes: number[];
       readonly budgetMs: number;
-    };
+    }
+) & {
+  /** How the profile lookup went, when there was one (counted by the main thread). */
+  readonly profile?: LookupResult | undefined;
+};
 
 /** A new worker's request for the latest campaign data on the snapshot channel. */
 export const HELLO = 'hello';
