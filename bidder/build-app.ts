@@ -161,6 +161,10 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     signer,
     ledger: new NoticeLedger(config.noticeDedupTtlSec * 1000),
     clock,
+    learn: (lineItemId, outcome) => {
+      index.strategies.observe(lineItemId, outcome);
+      pool?.observe(lineItemId, outcome);
+    },
   });
   await index.start();
   if (deps.workers && deps.workers.threads > 0) {

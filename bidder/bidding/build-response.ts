@@ -52,14 +52,15 @@ export function buildBidResponse(
       bp: bpMicros,
       cur: currency,
       ts: ctx.nowMs,
+      at: req.at ?? 2,
     });
     const bid: Bid = {
       id,
       impid: p.imp.id,
       price: bpMicros / 1_000_000,
-      nurl: `${ctx.publicUrl}/notice/win?${q}&price=\${AUCTION_PRICE}`,
-      burl: `${ctx.publicUrl}/notice/billing?${q}&price=\${AUCTION_PRICE}`,
-      lurl: `${ctx.publicUrl}/notice/loss?${q}&price=\${AUCTION_PRICE}&loss=\${AUCTION_LOSS}`,
+      nurl: `${ctx.publicUrl}/notice/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
+      burl: `${ctx.publicUrl}/notice/billing?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
+      lurl: `${ctx.publicUrl}/notice/loss?${q}&price=\${AUCTION_PRICE}&loss=\${AUCTION_LOSS}&mtw=\${AUCTION_MIN_TO_WIN}`,
       adm: p.fit.nativeAdm ?? renderMarkup(c, c.landingUrl),
       adomain: [...c.adomain],
       cid: li.campaign.id,

@@ -16,9 +16,11 @@ export interface NoticeFields {
   cur: string;
   /** When the bid was made, epoch ms. */
   ts: number;
+  /** Auction type of the request (1 first price, 2 second price): what a clearing price tells the strategies. */
+  at: number;
 }
 
-const FIELD_ORDER = ['bid', 'imp', 'li', 'c', 'cr', 'bp', 'cur', 'ts'] as const;
+const FIELD_ORDER = ['bid', 'imp', 'li', 'c', 'cr', 'bp', 'cur', 'ts', 'at'] as const;
 
 /** Signs and verifies notice URLs with HMAC-SHA256 (truncated to 128 bits, base64url). */
 export class NoticeSigner {
@@ -30,7 +32,9 @@ export class NoticeSigner {
   #mac(f: NoticeFields): Buffer {
     const h = createHmac('sha256', this.#secret);
     // \x1f separates fields so ("a","bc") and ("ab","c") sign differently.
-    h.update(`${f.bid}\x1f${f.imp}\x1f${f.li}\x1f${f.c}\x1f${f.cr}\x1f${f.bp}\x1f${f.cur}\x1f${f.ts}`);
+    h.update(
+      `${f.bid}\x1f${f.imp}\x1f${f.li}\x1f${f.c}\x1f${f.cr}\x1f${f.bp}\x1f${f.cur}\x1f${f.ts}\x1f${f.at}`,
+    );
     return h.digest().subarray(0, 16);
   }
 
@@ -38,7 +42,7 @@ export class NoticeSigner {
   query(f: NoticeFields): string {
     return (
       `bid=${encodeURIComponent(f.bid)}&imp=${encodeURIComponent(f.imp)}&li=${encodeURIComponent(f.li)}` +
-      `&c=${encodeURIComponent(f.c)}&cr=${encodeURIComponent(f.cr)}&bp=${f.bp}&cur=${f.cur}&ts=${f.ts}` +
+      `&c=${encodeURIComponent(f.c)}&cr=${encodeURIComponent(f.cr)}&bp=${f.bp}&cur=${f.cur}&ts=${f.ts}&at=${f.at}` +
       `&sig=${this.#mac(f).toString('base64url')}`
     );
   }
@@ -49,7 +53,9 @@ export class NoticeSigner {
     if (typeof q.sig !== 'string') return undefined;
     const bp = Number(q.bp);
     const ts = Number(q.ts);
-    if (!Number.isSafeInteger(bp) || bp < 0 || !Number.isSafeInteger(ts)) return undefined;
+    const at = Number(q.at);
+    if (!Number.isSafeInteger(bp) || bp < 0 || !Number.isSafeInteger(ts) || !Number.isSafeInteger(at))
+      return undefined;
     const f: NoticeFields = {
       bid: q.bid as string,
       imp: q.imp as string,
@@ -59,6 +65,7 @@ export class NoticeSigner {
       bp,
       cur: q.cur as string,
       ts,
+      at,
     };
     const given = Buffer.from(q.sig, 'base64url');
     const expected = this.#mac(f);

@@ -5,7 +5,8 @@ import type { EventSink } from '../../reporting/index.ts';
 import { BidderErrors } from '../errors.ts';
 import type { BidderMetrics } from '../metrics.ts';
 import type { NoticeLedger } from '../notices/billing-ledger.ts';
-import type { NoticeSigner } from '../notices/notice-signer.ts';
+import type { NoticeFields, NoticeSigner } from '../notices/notice-signer.ts';
+import type { AuctionOutcome } from '../strategies/strategy.ts';
 
 /** What the notice routes need. */
 export interface NoticeRouteOptions {
@@ -15,13 +16,18 @@ export interface NoticeRouteOptions {
   signer: NoticeSigner;
   ledger: NoticeLedger;
   clock: Clock;
+  /** Feeds an auction outcome to the line item's bid strategy (every thread's). */
+  learn: (lineItemId: string, outcome: AuctionOutcome) => void;
 }
+
+/** OpenRTB loss reason 102: lost to a higher bid — the only loss that says something about the market price. */
+const LOST_TO_HIGHER_BID = 102;
 
 const KINDS = ['win', 'billing', 'loss'] as const;
 
 /** Parses `price` (CPM in the bid's currency) to micros; undefined when absent or an unsubstituted macro. */
 function priceMicros(raw: unknown): number | undefined | 'invalid' {
-  if (raw === undefined || raw === '' || raw === '${AUCTION_PRICE}') return undefined;
+  if (raw === undefined || raw === '' || (typeof raw === 'string' && raw.startsWith('${'))) return undefined;
   if (typeof raw !== 'string') return 'invalid';
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) return 'invalid';
@@ -34,6 +40,41 @@ function priceMicros(raw: unknown): number | undefined | 'invalid' {
  * billing). Each (kind, bid) is recorded once: retried notices answer 200 `duplicate`.
  */
 export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions): Promise<void> {
+  /**
+   * Tells the line item's strategy what the auction revealed, once per bid: a win (from the win or
+   * the billing notice, whichever comes first) or a loss to a higher bid. In second price the
+   * clearing price is the market price; in first price it is our own bid, and only
+   * `${AUCTION_MIN_TO_WIN}` (when the exchange fills it) reveals the market.
+   */
+  function learn(
+    kind: (typeof KINDS)[number],
+    f: NoticeFields,
+    price: number | undefined,
+    mtw: unknown,
+    lossCode: number | undefined,
+    rate: number,
+    now: number,
+  ): void {
+    const toAccount = (micros: number) => Math.round(micros * rate);
+    const bidMicros = toAccount(f.bp);
+    const minToWin = priceMicros(mtw);
+    const market = typeof minToWin === 'number' ? toAccount(minToWin) : undefined;
+    if (kind === 'loss') {
+      if (lossCode !== undefined && lossCode !== LOST_TO_HIGHER_BID) return;
+      if (!o.ledger.firstTime(`learn:${f.bid}`, now)) return;
+      o.learn(f.li, { kind: 'loss', bidMicros, marketPriceMicros: market });
+      return;
+    }
+    if (!o.ledger.firstTime(`learn:${f.bid}`, now)) return;
+    const paid = price === undefined ? undefined : toAccount(price);
+    o.learn(f.li, {
+      kind: 'win',
+      bidMicros,
+      paidMicros: paid,
+      marketPriceMicros: f.at === 1 ? market : (paid ?? market),
+    });
+  }
+
   for (const kind of KINDS) {
     app.get(`/notice/${kind}`, async (request, reply) => {
       const q = request.query as Record<string, unknown>;
@@ -78,6 +119,7 @@ export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions):
         lossCode: kind === 'loss' && Number.isInteger(lossRaw) ? lossRaw : undefined,
       });
       o.metrics.notices.labels(kind, 'ok').inc();
+      learn(kind, f, price, q.mtw, Number.isInteger(lossRaw) ? lossRaw : undefined, rate, now);
       return { status: 'recorded' };
     });
   }

@@ -3,9 +3,11 @@ import { Piscina } from 'piscina';
 import type { CampaignData } from '../../core/index.ts';
 import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
 import type { SharedScoreTables } from '../scoring/shared-score-tables.ts';
+import type { AuctionOutcome } from '../strategies/strategy.ts';
 import {
   type BatchTask,
   HELLO,
+  type ObservationsMessage,
   type SnapshotMessage,
   type WorkerInit,
   type WorkerResult,
@@ -64,6 +66,8 @@ export class BidWorkerPool {
   #scheduled = false;
   #latest: SnapshotMessage | undefined;
   #hellos = 0;
+  #observations: ObservationsMessage['observations'][number][] = [];
+  #observeTimer: NodeJS.Timeout | undefined;
   #threads: number;
   #onReady: (() => void) | undefined;
 
@@ -117,6 +121,23 @@ export class BidWorkerPool {
         resolve();
       };
     });
+  }
+
+  /**
+   * Forwards an auction outcome to every worker's strategies. Outcomes are buffered and broadcast
+   * every 50 ms, so a notice storm costs one message per interval, not one per notice.
+   */
+  observe(lineItemId: string, outcome: AuctionOutcome): void {
+    this.#observations.push({ lineItemId, outcome });
+    if (this.#observeTimer === undefined) {
+      this.#observeTimer = setTimeout(() => {
+        this.#observeTimer = undefined;
+        const items = this.#observations;
+        this.#observations = [];
+        this.#channel.postMessage({ observations: items } satisfies ObservationsMessage);
+      }, 50);
+      this.#observeTimer.unref();
+    }
   }
 
   /** Sends new campaign data to every worker (they compile it themselves). */

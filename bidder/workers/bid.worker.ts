@@ -11,6 +11,7 @@ import { type CompiledSnapshot, compileSnapshot } from '../targeting/compile-sna
 import {
   type BatchTask,
   HELLO,
+  type ObservationsMessage,
   type SnapshotMessage,
   type WorkerInit,
   type WorkerResult,
@@ -27,8 +28,12 @@ const compile = (m: SnapshotMessage) => compileSnapshot(m.data, m.version, { sha
 let snapshot: CompiledSnapshot | undefined = init.snapshot ? compile(init.snapshot) : undefined;
 const channel = new BroadcastChannel(init.channel);
 channel.onmessage = (event: unknown) => {
-  const msg = (event as { data: SnapshotMessage | typeof HELLO }).data;
+  const msg = (event as { data: SnapshotMessage | ObservationsMessage | typeof HELLO }).data;
   if (msg === HELLO) return; // another worker's hello, for the main thread
+  if ('observations' in msg) {
+    for (const { lineItemId, outcome } of msg.observations) strategies.observe(lineItemId, outcome);
+    return;
+  }
   if (!snapshot || msg.version > snapshot.version) snapshot = compile(msg);
 };
 channel.postMessage(HELLO);

@@ -3,6 +3,7 @@ import type { OutbidEvent } from '../../reporting/index.ts';
 import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
 import type { LookupResult } from '../scoring/lookup-profile.ts';
 import type { SharedScoreTables } from '../scoring/shared-score-tables.ts';
+import type { AuctionOutcome } from '../strategies/strategy.ts';
 
 /** What each scoring worker starts with (`workerData`): plain data, cloned once per thread. */
 export interface WorkerInit {
@@ -59,3 +60,8 @@ export type WorkerResult = (
 
 /** A new worker's request for the latest campaign data on the snapshot channel. */
 export const HELLO = 'hello';
+
+/** Auction outcomes learned from notices (main thread), for every worker's strategies. */
+export interface ObservationsMessage {
+  readonly observations: readonly { readonly lineItemId: string; readonly outcome: AuctionOutcome }[];
+}
