@@ -10,6 +10,7 @@ import { NoticeSigner } from './notices/notice-signer.ts';
 import { bidRoutes } from './routes/bid.ts';
 import { healthRoutes } from './routes/health.ts';
 import { noticeRoutes } from './routes/notices.ts';
+import { profilesApi } from './routes/profiles-api.ts';
 import { BidWorkerPool } from './workers/bid-worker-pool.ts';
 
 /** Everything the app is built from; the composition root (CLI) or a test supplies it. */
@@ -119,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
       const code =
         err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? BidderErrors.BID_BODY_TOO_LARGE.code
-          : err.code?.startsWith('BID_') || err.code?.startsWith('NOTICE_')
+          : err.code?.startsWith('BID_') || err.code?.startsWith('NOTICE_') || err.code?.startsWith('API_')
             ? err.code
             : BidderErrors.HTTP_BAD_REQUEST.code;
       if (req.routeOptions.url === BID_ROUTE) metrics.request('invalid', code, 0);
@@ -154,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     profiles: deps.profiles,
     receivedAt: (req) => (req as unknown as Record<symbol, number>)[receivedAtKey] ?? clock.monotonic(),
   });
+  await app.register(profilesApi, { config, profiles: deps.profiles });
   await app.register(noticeRoutes, {
     config,
     sink: deps.sink,

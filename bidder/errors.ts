@@ -34,6 +34,21 @@ export const BidderErrors = {
     statusCode: 400,
     description: 'The clearing price is missing where required, not a number, negative, or above our bid',
   },
+  API_DISABLED: {
+    code: 'API_DISABLED',
+    statusCode: 403,
+    description: 'The admin API is off (OUTBID_ADMIN_KEY unset), or the feature it needs is not configured',
+  },
+  API_UNAUTHORIZED: {
+    code: 'API_UNAUTHORIZED',
+    statusCode: 401,
+    description: 'Missing or wrong `Authorization: Bearer <OUTBID_ADMIN_KEY>`',
+  },
+  API_INVALID_BODY: {
+    code: 'API_INVALID_BODY',
+    statusCode: 400,
+    description: 'An admin API body that is neither JSONL nor a JSON array',
+  },
   HTTP_BAD_REQUEST: {
     code: 'HTTP_BAD_REQUEST',
     statusCode: 400,

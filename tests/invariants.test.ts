@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BacktestErrors } from '../bidder/backtest/errors.ts';
 import { BidderErrors } from '../bidder/errors.ts';
 import { NoBidReason } from '../core/no-bid.ts';
 import { STORE_ERRORS } from '../core/store/errors.ts';

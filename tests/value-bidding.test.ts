@@ -25,6 +25,7 @@ import { demoData } from './support/test-app.ts';
 const CONTEXTUAL = 2.689414;
 const WITH_SEGMENT = 5;
 const SALT = 'value-bidding-test-salt';
+const ADMIN_KEY = 'admin-key-admin-key-admin-key';
 
 const TABLE: ScoreTable = {
   id: 'st-cpc',
@@ -75,7 +76,12 @@ async function app(opts: { workers?: boolean } = {}) {
   const profiles = new MemoryProfileStore({ clock });
   const sink = new MemoryEventSink();
   const bidder = await buildApp({
-    config: loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'https://bidder.test', PROFILE_SALT: SALT }),
+    config: loadConfig({
+      LOG_LEVEL: 'silent',
+      PUBLIC_URL: 'https://bidder.test',
+      PROFILE_SALT: SALT,
+      OUTBID_ADMIN_KEY: ADMIN_KEY,
+    }),
     store,
     sink,
     clock,
@@ -123,6 +129,30 @@ describe('value-based bidding from segment scores', () => {
     const metrics = (await a.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toContain('outbid_profile_lookups_total{result="hit"} 1');
     expect(metrics).toContain('outbid_profile_lookups_total{result="miss"} 1');
+  });
+
+  it('imports profiles through the admin API, reports bad lines, and refuses without the key', async () => {
+    const a = await app();
+    const body = [
+      JSON.stringify({ key: 'ifa-7', segments: [{ id: 'dp:auto' }], ttlSec: 600 }),
+      '{not json',
+      JSON.stringify({ key: '', segments: [] }),
+      '',
+    ].join('\n');
+    const post = (headers: Record<string, string>) =>
+      a.app.inject({
+        method: 'POST',
+        url: '/api/v1/profiles',
+        payload: body,
+        headers: { 'content-type': 'application/x-ndjson', ...headers },
+      });
+    expect((await post({})).json().error.code).toBe('API_UNAUTHORIZED');
+    expect((await post({ authorization: 'Bearer wrong-key-wrong-key-wrong-key' })).statusCode).toBe(401);
+    const ok = await post({ authorization: `Bearer ${ADMIN_KEY}` });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ imported: 1, skipped: 2 });
+    expect(ok.json().problems.map((p: { line: number }) => p.line)).toEqual([2, 3]);
+    expect(await price(a, request({ device: { ifa: 'ifa-7' } }))).toBe(WITH_SEGMENT);
   });
 
   it('hot-swaps a new table version without a restart', async () => {
