@@ -116,10 +116,16 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     { schema: { response: { 200: BidResponseSchema, 204: {}, 400: ErrorBodySchema } } },
     async (request, reply) => {
       const t0 = o.receivedAt(request);
-      const exchangeNbr = () => config.exchanges[exchangeName]?.noBidResponse === 'nbr';
       const seconds = () => (o.clock.monotonic() - t0) / 1000;
       const exchange = (request.query as { exchange?: unknown }).exchange;
       const exchangeName = typeof exchange === 'string' && exchange !== '' ? exchange : 'default';
+      const noBid = (reason: NoBidReasonName, requestId: string) => {
+        o.metrics.request('nobid', reason, seconds());
+        if (config.exchanges[exchangeName]?.noBidResponse === 'nbr') {
+          return reply.code(200).type('application/json').send(nbrBody(requestId, reason));
+        }
+        return reply.code(204).send();
+      };
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const pool = o.pool();
       const result = pool
@@ -130,20 +136,12 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
       if (result.kind === 'failed') {
         request.log.error({ err: result.error }, 'scoring worker failed; answering no-bid');
         o.metrics.workerFailures.inc();
-        o.metrics.request('nobid', 'WORKER_FAILED', seconds());
-        return exchangeNbr()
-          ? reply.code(200).type('application/json').send(nbrBody('', 'WORKER_FAILED'))
-          : reply.code(204).send();
+        return noBid('WORKER_FAILED', '');
       }
       if (result.kind === 'invalid') {
         o.metrics.request('invalid', result.code, seconds());
         return reply.code(400).send({ error: { code: result.code, message: result.message } });
       }
-      const noBid = (reason: NoBidReasonName, requestId: string) => {
-        o.metrics.request('nobid', reason, seconds());
-        if (exchangeNbr()) return reply.code(200).type('application/json').send(nbrBody(requestId, reason));
-        return reply.code(204).send();
-      };
       if (result.kind === 'nobid') return noBid(result.reason as NoBidReasonName, result.requestId);
       // Past the deadline the exchange has moved on: a late bid can only be lost or mis-billed.
       if (o.clock.monotonic() - t0 >= result.budgetMs) return noBid('DEADLINE', result.requestId);
