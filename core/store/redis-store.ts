@@ -1,11 +1,14 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
 import { redisKeys } from '../keys.ts';
 import { entityProblems, isEntity } from '../validate-campaign-data.ts';
 import { byId, deepFreeze, ENTITY_KINDS, entitiesOf } from './entity-data.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
+import { messageOf, RedisConnection } from './redis-connection.ts';
 import type { StateStore } from './state-store.ts';
 import { VersionNotifier } from './version-notifier.ts';
+
+const closedError = () => new StoreError('STORE_CLOSED', 'the state store is closed');
 
 /** Options of `RedisStateStore`. */
 export interface RedisStateStoreOptions {
@@ -73,33 +76,6 @@ interface ScriptCommands {
   outbidReplaceAll(...keysThenArgs: string[]): Promise<number>;
 }
 
-/** The URL with its password removed, for messages and logs. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '(unparsable Redis URL)';
-  }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-async function closeConnection(client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // The server went away mid-quit: drop the socket instead.
-    }
-  }
-  client.disconnect();
-}
-
 /**
  * The state store on Redis: one hash (id → JSON) per entity kind, a version counter bumped by
  * every write, and a pub/sub channel announcing each new version to every process. Keys come from
@@ -107,26 +83,18 @@ async function closeConnection(client: Redis): Promise<void> {
  * subscriber opened on the first subscribe().
  */
 export class RedisStateStore implements StateStore {
-  readonly #client: Redis & ScriptCommands;
-  readonly #url: string;
-  readonly #connectTimeoutMs: number;
+  readonly #conn: RedisConnection<Redis & ScriptCommands>;
   readonly #onError: StoreErrorHandler;
   readonly #notifier: VersionNotifier;
   readonly #entityKeys: Record<EntityKind, string>;
   readonly #versionKey: string;
   readonly #channel: string;
-  #connecting: Promise<void> | undefined;
-  #connected = false;
-  #closed = false;
-  #lastConnectError: unknown;
   #subscriber: Redis | undefined;
   /** Settles when the subscriber's first SUBSCRIBE is acknowledged. */
   #subscribed: Promise<void> | undefined;
 
   constructor(options: RedisStateStoreOptions) {
     const prefix = options.prefix ?? '';
-    this.#url = redactUrl(options.url);
-    this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.#onError = options.onError ?? defaultStoreErrorHandler;
     this.#notifier = new VersionNotifier(this.#onError);
     this.#entityKeys = Object.fromEntries(
@@ -134,39 +102,35 @@ export class RedisStateStore implements StateStore {
     ) as Record<EntityKind, string>;
     this.#versionKey = redisKeys.version(prefix);
     this.#channel = redisKeys.changes(prefix);
-    this.#client = new Redis(options.url, {
-      lazyConnect: true,
-      connectTimeout: this.#connectTimeoutMs,
-      // Fail fast while Redis is down: the bidder must answer within tmax and treat "store down"
-      // as a no-bid (ARCHITECTURE, failure policy). With the offline queue a command issued while
-      // disconnected would wait for the reconnect, i.e. hang the bid request; without it, it is
-      // rejected at once. maxRetriesPerRequest 0 likewise rejects commands in flight when the
-      // connection drops instead of re-sending them after the reconnect, which also keeps the
-      // non-idempotent write scripts from running twice. Reconnection itself goes on in the
-      // background (ioredis' default backoff), so the store recovers by itself.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
+    this.#conn = new RedisConnection<Redis & ScriptCommands>({
+      url: options.url,
+      label: 'commands',
+      onError: this.#onError,
       scripts: SCRIPTS,
-    }) as Redis & ScriptCommands;
-    this.#client.on('error', (err: Error) => this.#connectionError('commands', err));
-    this.#client.on('ready', () => {
+      afterConnect: () => {
+        if (this.#notifier.size > 0) this.#startSubscriber();
+      },
+      ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
+    });
+    this.#conn.client.on('ready', () => {
       // Back after an outage: pub/sub messages sent meanwhile are lost, so re-read the version.
-      if (this.#connected && this.#subscriber !== undefined) void this.#catchUp();
+      if (this.#conn.connected && this.#subscriber !== undefined) void this.#catchUp();
     });
   }
 
   ready(): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closedError());
-    return this.#connect().then(() => (this.#notifier.size > 0 ? this.#awaitSubscription() : undefined));
+    return this.#conn
+      .ready(closedError)
+      .then(() => (this.#notifier.size > 0 ? this.#awaitSubscription() : undefined));
   }
 
   async load(): Promise<{ version: number; data: CampaignData }> {
-    await this.#usable();
-    const multi = this.#client.multi();
+    await this.#conn.usable(closedError);
+    const multi = this.#conn.client.multi();
     for (const kind of ENTITY_KINDS) multi.hgetall(this.#entityKeys[kind]);
     multi.get(this.#versionKey);
     // MULTI, so the hashes and the version come from one instant: no write lands in between.
-    const replies = await this.#command(() => multi.exec());
+    const replies = await this.#conn.command(() => multi.exec());
     if (replies === null) throw new StoreError('STORE_UNAVAILABLE', 'Redis aborted the load transaction');
     const results = replies.map(([err, value]) => {
       if (err !== null)
@@ -187,127 +151,60 @@ export class RedisStateStore implements StateStore {
   }
 
   async get<K extends EntityKind>(kind: K, id: string): Promise<EntityByKind[K] | undefined> {
-    await this.#usable();
-    const raw = await this.#command(() => this.#client.hget(this.#entityKeys[kind], id));
+    await this.#conn.usable(closedError);
+    const raw = await this.#conn.command(() => this.#conn.client.hget(this.#entityKeys[kind], id));
     return raw === null ? undefined : this.#parseRow(kind, id, raw);
   }
 
   async put<K extends EntityKind>(kind: K, entity: EntityByKind[K]): Promise<number> {
-    await this.#usable();
+    await this.#conn.usable(closedError);
     const json = JSON.stringify(entity);
-    const version = await this.#command(() =>
-      this.#client.outbidPut(this.#entityKeys[kind], this.#versionKey, this.#channel, entity.id, json),
+    const version = await this.#conn.command(() =>
+      this.#conn.client.outbidPut(this.#entityKeys[kind], this.#versionKey, this.#channel, entity.id, json),
     );
     return this.#wrote(version);
   }
 
   async delete(kind: EntityKind, id: string): Promise<number> {
-    await this.#usable();
-    const version = await this.#command(() =>
-      this.#client.outbidDelete(this.#entityKeys[kind], this.#versionKey, this.#channel, id),
+    await this.#conn.usable(closedError);
+    const version = await this.#conn.command(() =>
+      this.#conn.client.outbidDelete(this.#entityKeys[kind], this.#versionKey, this.#channel, id),
     );
     // Unchanged when the id was missing; the notifier drops versions it has already delivered.
     return this.#wrote(version);
   }
 
   async replaceAll(data: CampaignData): Promise<number> {
-    await this.#usable();
+    await this.#conn.usable(closedError);
     const keys = [...ENTITY_KINDS.map((kind) => this.#entityKeys[kind]), this.#versionKey];
     const counts = ENTITY_KINDS.map((kind) => String(entitiesOf(data, kind).length));
     const pairs: string[] = [];
     for (const kind of ENTITY_KINDS) {
       for (const entity of entitiesOf(data, kind)) pairs.push(entity.id, JSON.stringify(entity));
     }
-    const version = await this.#command(() =>
-      this.#client.outbidReplaceAll(...keys, this.#channel, ...counts, ...pairs),
+    const version = await this.#conn.command(() =>
+      this.#conn.client.outbidReplaceAll(...keys, this.#channel, ...counts, ...pairs),
     );
     return this.#wrote(version);
   }
 
   async version(): Promise<number> {
-    await this.#usable();
-    return this.#command(() => this.#readVersion());
+    await this.#conn.usable(closedError);
+    return this.#conn.command(() => this.#readVersion());
   }
 
   subscribe(listener: (version: number) => void): () => void {
     const unsubscribe = this.#notifier.add(listener);
-    if (this.#connected && !this.#closed) this.#startSubscriber();
+    if (this.#conn.connected && !this.#conn.closed) this.#startSubscriber();
     return unsubscribe;
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#connecting?.catch(() => undefined);
-    const connections = [this.#client, ...(this.#subscriber === undefined ? [] : [this.#subscriber])];
-    await Promise.all(connections.map(closeConnection));
-  }
-
-  #closedError(): StoreError {
-    return new StoreError('STORE_CLOSED', 'the state store is closed');
-  }
-
-  #connect(): Promise<void> {
-    // A failed attempt is not cached: a later ready() tries again.
-    this.#connecting ??= this.#openConnection().catch((err: unknown) => {
-      this.#connecting = undefined;
-      throw err;
-    });
-    return this.#connecting;
-  }
-
-  async #openConnection(): Promise<void> {
-    const client = this.#client;
-    this.#lastConnectError = undefined;
-    let onReady: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        onReady = resolve;
-        client.once('ready', onReady);
-        timer = setTimeout(() => reject(new Error('timeout')), this.#connectTimeoutMs);
-        // A refused connection rejects this promise but ioredis keeps retrying in the background;
-        // the 'ready' event or the timer decides, so a Redis that is still starting is waited for.
-        client.connect().catch((err: unknown) => {
-          this.#lastConnectError ??= err;
-        });
-      });
-    } catch {
-      // Stop the background reconnects: nobody is going to use this connection.
-      client.disconnect();
-      const cause = this.#lastConnectError;
-      const reason = cause === undefined ? 'no answer' : messageOf(cause);
-      throw new StoreError(
-        'STORE_UNREACHABLE',
-        `cannot reach Redis at ${this.#url} within ${this.#connectTimeoutMs} ms: ${reason}`,
-        cause === undefined ? undefined : { cause },
-      );
-    } finally {
-      clearTimeout(timer);
-      if (onReady !== undefined) client.off('ready', onReady);
-    }
-    this.#connected = true;
-    if (this.#notifier.size > 0) this.#startSubscriber();
-  }
-
-  async #usable(): Promise<void> {
-    if (this.#closed) throw this.#closedError();
-    if (!this.#connected) await this.#connect();
-  }
-
-  async #command<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      throw new StoreError('STORE_UNAVAILABLE', `Redis at ${this.#url} failed: ${messageOf(err)}`, {
-        cause: err,
-      });
-    }
+    await this.#conn.close(this.#subscriber === undefined ? [] : [this.#subscriber]);
   }
 
   async #readVersion(): Promise<number> {
-    return Number((await this.#client.get(this.#versionKey)) ?? 0);
+    return Number((await this.#conn.client.get(this.#versionKey)) ?? 0);
   }
 
   #wrote(version: number): number {
@@ -352,27 +249,9 @@ export class RedisStateStore implements StateStore {
     );
   }
 
-  #connectionError(connection: string, err: Error): void {
-    // Before the first connect the error belongs to ready()'s rejection, not to the log.
-    if (!this.#connected) {
-      this.#lastConnectError = err;
-      return;
-    }
-    if (this.#closed) return;
-    this.#onError(
-      new StoreError(
-        'STORE_CONNECTION_ERROR',
-        `Redis ${connection} connection to ${this.#url}: ${err.message}`,
-        {
-          cause: err,
-        },
-      ),
-    );
-  }
-
   #startSubscriber(): void {
     if (this.#subscriber !== undefined) return;
-    const subscriber = this.#client.duplicate({
+    const subscriber = this.#conn.client.duplicate({
       lazyConnect: true,
       // This connection only subscribes and never serves a request, so it may wait for Redis.
       enableOfflineQueue: true,
@@ -381,7 +260,7 @@ export class RedisStateStore implements StateStore {
       autoResubscribe: false,
     });
     this.#subscriber = subscriber;
-    subscriber.on('error', (err: Error) => this.#connectionError('subscriber', err));
+    subscriber.on('error', (err: Error) => this.#conn.reportError('subscriber', err));
     subscriber.on('message', (channel: string, message: string) => {
       const version = Number(message);
       if (channel === this.#channel && Number.isSafeInteger(version)) this.#notifier.notify(version);
@@ -395,7 +274,7 @@ export class RedisStateStore implements StateStore {
           () => (isFirst ? resolve() : this.#catchUp()),
           (err: unknown) => {
             if (isFirst) reject(err);
-            else this.#connectionError('subscriber', err as Error);
+            else this.#conn.reportError('subscriber', err as Error);
           },
         );
       });
@@ -412,13 +291,13 @@ export class RedisStateStore implements StateStore {
       await Promise.race([
         this.#subscribed,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timeout')), this.#connectTimeoutMs);
+          timer = setTimeout(() => reject(new Error('timeout')), this.#conn.connectTimeoutMs);
         }),
       ]);
     } catch (err) {
       throw new StoreError(
         'STORE_UNREACHABLE',
-        `cannot subscribe to ${this.#channel} on Redis at ${this.#url} within ${this.#connectTimeoutMs} ms: ${messageOf(err)}`,
+        `cannot subscribe to ${this.#channel} on Redis at ${this.#conn.url} within ${this.#conn.connectTimeoutMs} ms: ${messageOf(err)}`,
         { cause: err },
       );
     } finally {
@@ -427,13 +306,13 @@ export class RedisStateStore implements StateStore {
   }
 
   async #catchUp(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#conn.closed) return;
     try {
       // reset: a Redis restarted without persistence starts again from version 0.
       this.#notifier.notify(await this.#readVersion(), true);
     } catch (err) {
       // The command connection is still down; its own 'ready' runs the catch-up again.
-      this.#connectionError('commands', err as Error);
+      this.#conn.reportError('commands', err as Error);
     }
   }
 }
