@@ -142,7 +142,7 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
         o.metrics.request('invalid', result.code, seconds());
         return reply.code(400).send({ error: { code: result.code, message: result.message } });
       }
-      if (result.kind === 'nobid') return noBid(result.reason as NoBidReasonName, result.requestId);
+      if (result.kind === 'nobid') return noBid(result.reason, result.requestId);
       // Past the deadline the exchange has moved on: a late bid can only be lost or mis-billed.
       if (o.clock.monotonic() - t0 >= result.budgetMs) return noBid('DEADLINE', result.requestId);
       for (const e of result.events) o.sink.emit(e);

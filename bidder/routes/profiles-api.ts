@@ -70,11 +70,9 @@ export async function profilesApi(app: FastifyInstance, o: ProfilesApiOptions): 
     else if (Array.isArray(req.body)) lines = req.body.map((item) => JSON.stringify(item));
     else {
       const e = BidderErrors.API_INVALID_BODY;
-      return reply
-        .code(e.statusCode)
-        .send({
-          error: { code: e.code, message: 'send JSONL (application/x-ndjson) or a JSON array of profiles' },
-        });
+      return reply.code(e.statusCode).send({
+        error: { code: e.code, message: 'send JSONL (application/x-ndjson) or a JSON array of profiles' },
+      });
     }
     const problems: { line: number; problem: string }[] = [];
     let skipped = 0;

@@ -1,6 +1,5 @@
 import type { CampaignData } from '../../core/index.ts';
-import type { OutbidEvent } from '../../reporting/index.ts';
-import type { EvaluateConfig } from '../bidding/evaluate-bid.ts';
+import type { EvaluateConfig, Evaluation } from '../bidding/evaluate-bid.ts';
 import type { LookupResult } from '../scoring/lookup-profile.ts';
 import type { SharedScoreTables } from '../scoring/shared-score-tables.ts';
 import type { AuctionOutcome } from '../strategies/strategy.ts';
@@ -43,16 +42,8 @@ export interface BatchTask {
 
 /** One request's outcome, as the worker returns it; bids come pre-serialised. */
 export type WorkerResult = (
-  | { readonly kind: 'invalid'; readonly code: string; readonly message: string }
-  | { readonly kind: 'nobid'; readonly reason: string; readonly requestId: string }
-  | {
-      readonly kind: 'bid';
-      readonly requestId: string;
-      readonly json: string;
-      readonly events: OutbidEvent[];
-      readonly mtypes: number[];
-      readonly budgetMs: number;
-    }
+  | Exclude<Evaluation, { kind: 'bid' }>
+  | (Omit<Extract<Evaluation, { kind: 'bid' }>, 'response'> & { readonly json: string })
 ) & {
   /** How the profile lookup went, when there was one (counted by the main thread). */
   readonly profile?: LookupResult | undefined;
