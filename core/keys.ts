@@ -17,4 +17,28 @@ export const redisKeys = {
    * hash tag: profiles are many and independent, and one tag would put them all on one Cluster node.
    */
   profile: (prefix: string, keyHash: string) => `${prefix}outbid:profile:${keyHash}`,
+  /**
+   * Impressions of one user in one frequency-cap scope: a sorted set of impression ids scored by
+   * epoch ms, with a TTL of the scope's longest window. The `{userKeyHash}` hash tag puts every
+   * scope of one user in one Cluster slot, so one Lua script checks all of a request's scopes.
+   */
+  frequencyImpressions: (prefix: string, userKeyHash: string, scopeId: string) =>
+    `${prefix}outbid:freq:{${userKeyHash}}:imp:${scopeId}`,
+  /** Bid-time frequency reservations of one user in one scope: hold ids scored by expiry epoch ms (same slot as the impressions). */
+  frequencyHolds: (prefix: string, userKeyHash: string, scopeId: string) =>
+    `${prefix}outbid:freq:{${userKeyHash}}:hold:${scopeId}`,
+  /**
+   * Budget counters of one campaign (hash: `spent`, `spent:<dayKey>`, `seq` of lease ids). A
+   * campaign's budget keys share the `{c:<campaignId>}` hash tag, not `{outbid}`: each script stays
+   * in one Cluster slot while different campaigns spread over the nodes.
+   */
+  budget: (prefix: string, campaignId: string) => `${prefix}{c:${campaignId}}:budget`,
+  /** Live budget leases of one campaign (hash: `<holder>|<dayKey>` → `amount|expiresAtMs|leaseId`). */
+  budgetLeases: (prefix: string, campaignId: string) => `${prefix}{c:${campaignId}}:leases`,
+  /** Settlements of a holder's reservations made by another instance, for the holder to collect (list). */
+  budgetInbox: (prefix: string, campaignId: string, holder: string) =>
+    `${prefix}{c:${campaignId}}:inbox:${holder}`,
+  /** Marker of one billed bid (string with a TTL), so a retried billing notice counts once. */
+  budgetBilled: (prefix: string, campaignId: string, bidId: string) =>
+    `${prefix}{c:${campaignId}}:billed:${bidId}`,
 } as const;
