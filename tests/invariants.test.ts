@@ -12,6 +12,7 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 describe('error catalogs', () => {
   const codes = [
     ...Object.values(BidderErrors).map((e) => e.code),
+    ...Object.values(BacktestErrors).map((e) => e.code),
     ...Object.keys(STORE_ERRORS),
     'CFG_INVALID',
   ];
