@@ -23,6 +23,11 @@ declare module 'autocannon' {
       /** Seconds before a request counts as a timeout. */
       timeout?: number;
       requests?: Request[];
+      /**
+       * Requests per second over all connections. Enforced per connection per 1 s tick: each
+       * connection sends its share back to back, then pauses until the next tick (bursty).
+       */
+      overallRate?: number;
     }
 
     /** Percentiles of a histogram; latency in ms, requests in req/s per 1 s sample. */
