@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startRedis } from '../../tests/setup/services.ts';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import { redisKeys } from '../keys.ts';
 import { RedisBudgetStore, type RedisBudgetStoreOptions } from './budget-redis-store.ts';
 import { budgetStoreContract } from './budget-store.case.ts';
@@ -21,14 +22,7 @@ budgetStoreContract('RedisBudgetStore', async () => ({
   advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
 
-async function rejection(promise: Promise<unknown>): Promise<{ code: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code: string };
-  }
-  throw new Error('expected a rejection');
-}
+const rejection = (p: Promise<unknown>) => rejectionOf<{ code: string }>(p);
 
 describe('RedisBudgetStore', () => {
   let raw: Redis;

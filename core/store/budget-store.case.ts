@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import type { BudgetError } from './budget-errors.ts';
 import type { BudgetLimits, BudgetStore, LeaseRequest, SettleRequest } from './budget-store.ts';
 import type { StoreError } from './errors.ts';
@@ -48,14 +49,7 @@ const settleReq = (
   ...extra,
 });
 
-async function rejection(promise: Promise<unknown>): Promise<BudgetError | StoreError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as BudgetError;
-  }
-  throw new Error('expected a rejection');
-}
+const rejection = (p: Promise<unknown>) => rejectionOf<BudgetError | StoreError>(p);
 
 /**
  * The contract every `BudgetStore` passes, with exact amounts. `open()` returns a store on fresh,

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { freePort, startRedis } from '../../tests/setup/services.ts';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import { redisKeys } from '../keys.ts';
 import type { StoreError } from './errors.ts';
 import { RedisFrequencyStore, type RedisFrequencyStoreOptions } from './frequency-redis-store.ts';
 import { frequencyStoreContract } from './frequency-store.case.ts';
 import type { FrequencyRecordOutcome, FrequencyScope } from './frequency-store.ts';
+
+const rejection = (p: Promise<unknown>) => rejectionOf<StoreError>(p);
 
 const url = inject('redisUrl');
 // Test files run in parallel against one server: every key of this file starts with its own run id.
@@ -24,15 +27,6 @@ frequencyStoreContract(
 
 const T0 = Date.UTC(2025, 0, 1);
 const HOUR = 3_600_000;
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as StoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const count = (
   outcomes: readonly (readonly FrequencyRecordOutcome[])[],

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import type { StoreError } from './errors.ts';
 import type { FrequencyScope, FrequencyStore } from './frequency-store.ts';
+
+const rejection = (p: Promise<unknown>) => rejectionOf<unknown>(p);
 
 const T0 = Date.UTC(2025, 0, 1);
 const SEC = 1000;
@@ -11,15 +14,6 @@ const scope = (id: string, ...caps: [max: number, windowSec: number][]): Frequen
   id,
   caps: caps.map(([max, windowSec]) => ({ max, windowSec })),
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * The contract every `FrequencyStore` passes. `open()` returns a store on fresh, empty backing

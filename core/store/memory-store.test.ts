@@ -2,10 +2,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import type { Advertiser, CampaignData } from '../campaign.ts';
 import type { StoreError } from './errors.ts';
 import { MemoryStateStore, type MemoryStateStoreOptions } from './memory-store.ts';
 import { stateStoreContract } from './state-store.case.ts';
+
+const rejection = (p: Promise<unknown>) => rejectionOf<StoreError>(p);
 
 let root: string;
 beforeAll(async () => {
@@ -35,15 +38,6 @@ const data = (...advertisers: Advertiser[]): CampaignData => ({
   creatives: [],
   scoreTables: [],
 });
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as StoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('MemoryStateStore', () => {
   let testNo = 0;

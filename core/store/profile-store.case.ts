@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import type { ProfileSegment, ProfileSegments } from '../scoring.ts';
 import type { StoreError } from './errors.ts';
 import type { ProfileStore } from './profile-store.ts';
+
+const rejection = (p: Promise<unknown>) => rejectionOf<unknown>(p);
 
 /** A store opened for one test, with the way its time moves forward. */
 export interface OpenedProfileStore {
@@ -11,15 +14,6 @@ export interface OpenedProfileStore {
 }
 
 const segs = (...ids: string[]): ProfileSegment[] => ids.map((id) => ({ id }));
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * The contract every `ProfileStore` passes. `open()` returns a store on fresh, empty backing

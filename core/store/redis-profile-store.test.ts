@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { freePort, startRedis } from '../../tests/setup/services.ts';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import { redisKeys } from '../keys.ts';
 import type { StoreError } from './errors.ts';
 import { profileStoreContract } from './profile-store.case.ts';
 import { RedisProfileStore, type RedisProfileStoreOptions } from './redis-profile-store.ts';
+
+const rejection = (p: Promise<unknown>) => rejectionOf<StoreError>(p);
 
 const url = inject('redisUrl');
 // Test files run in parallel against one server: every key of this file starts with its own run id.
@@ -21,15 +24,6 @@ profileStoreContract('RedisProfileStore', async () => ({
   // Redis expires keys on its own clock: only a real wait shows that EX was set.
   advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 }));
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as StoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('RedisProfileStore', () => {
   let raw: Redis;

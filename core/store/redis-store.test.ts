@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { freePort, type RedisServer, startRedis } from '../../tests/setup/services.ts';
+import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import type { Advertiser } from '../campaign.ts';
 import { redisKeys } from '../keys.ts';
 import type { StoreError } from './errors.ts';
 import { RedisStateStore, type RedisStateStoreOptions } from './redis-store.ts';
 import { stateStoreContract } from './state-store.case.ts';
+
+const rejection = (p: Promise<unknown>) => rejectionOf<StoreError>(p);
 
 const url = inject('redisUrl');
 // Test files run in parallel against one server: every key of this file starts with its own run id.
@@ -29,15 +32,6 @@ const advertiser = (id: string, name = 'Acme'): Advertiser => ({
   domain: 'acme.example',
   status: 'active',
 });
-
-async function rejection(promise: Promise<unknown>): Promise<StoreError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as StoreError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('RedisStateStore', () => {
   let raw: Redis;
