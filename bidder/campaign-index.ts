@@ -1,4 +1,5 @@
 import type { CampaignData, Rng, StateStore } from '../core/index.ts';
+import { ScoreTableCache } from './scoring/compile-score-table.ts';
 import { StrategyRegistry } from './strategies/strategy-registry.ts';
 import { type CompiledSnapshot, compileSnapshot } from './targeting/compile-snapshot.ts';
 
@@ -11,6 +12,7 @@ export class CampaignIndex {
   #snapshot: CompiledSnapshot | undefined;
   /** This thread's bid strategies: what each line item learned about its market outlives snapshots. */
   readonly strategies: StrategyRegistry;
+  readonly #scoreTables = new ScoreTableCache();
   #running: Promise<void> | undefined;
   #queued = false;
   #unsubscribe: (() => void) | undefined;
@@ -72,7 +74,10 @@ export class CampaignIndex {
   async #rebuild(): Promise<void> {
     const { version, data } = await this.#store.load();
     if (this.#snapshot && version <= this.#snapshot.version) return;
-    const snap = compileSnapshot(data, version, { strategies: this.strategies });
+    const snap = compileSnapshot(data, version, {
+      strategies: this.strategies,
+      scoreTables: this.#scoreTables,
+    });
     this.#snapshot = snap;
     this.#onSwap(snap, data);
   }

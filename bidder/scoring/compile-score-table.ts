@@ -126,7 +126,10 @@ export function compileScoreTable(
  * are validated by callers), the higher `version` wins, then the smaller id, so every bidder
  * picks the same one.
  */
-export function compileScoreTables(tables: readonly ScoreTable[] | undefined): CompiledScoreTables {
+export function compileScoreTables(
+  tables: readonly ScoreTable[] | undefined,
+  cache?: ScoreTableCache,
+): CompiledScoreTables {
   const chosen = new Map<string, ScoreTable>();
   for (const t of tables ?? []) {
     const current = chosen.get(t.lineItemId);
@@ -138,8 +141,60 @@ export function compileScoreTables(tables: readonly ScoreTable[] | undefined): C
       chosen.set(t.lineItemId, t);
     }
   }
+  if (cache) return cache.compile(chosen);
   const vocabulary = new SegmentVocabulary();
   const byLineItem = new Map<string, CompiledScoreTable>();
   for (const [lineItemId, t] of chosen) byLineItem.set(lineItemId, compileScoreTable(t, vocabulary));
   return { vocabulary, byLineItem };
+}
+
+function modelFingerprint(m: LogisticModel | undefined): string {
+  if (m === undefined) return '-';
+  let sum = 0;
+  let n = 0;
+  for (const w of Object.values(m.segments)) {
+    sum += w;
+    n++;
+  }
+  return `${m.bias}:${n}:${sum}:${m.segmentValues ?? ''}:${JSON.stringify(m.context ?? {})}`;
+}
+
+/** A cheap identity of a table's content: ids, version, bias, weight count and sum, context. */
+function fingerprint(t: ScoreTable): string {
+  return `${t.id}|${t.version}|${t.conversionValueMicros ?? ''}|${modelFingerprint(t.ctr)}|${modelFingerprint(t.cvr)}`;
+}
+
+/**
+ * Keeps compiled tables across campaign changes, so a change that leaves a table alone does not
+ * recompile it (bench/bidder/scoring.bench.ts: compiling costs ~0.6 µs per weight, 2.8 s for
+ * 10,000 tables × 500 weights, on the main thread). A table is reused while its fingerprint is
+ * unchanged; the shared vocabulary only grows, and is rebuilt from scratch once it holds more
+ * than twice the segment ids the live tables use.
+ */
+export class ScoreTableCache {
+  #vocabulary = new SegmentVocabulary();
+  #entries = new Map<string, { fingerprint: string; compiled: CompiledScoreTable }>();
+
+  /** Compiles the chosen table per line item, reusing unchanged ones. */
+  compile(chosen: ReadonlyMap<string, ScoreTable>): CompiledScoreTables {
+    let live = 0;
+    for (const t of chosen.values()) {
+      live += Object.keys(t.ctr.segments).length + (t.cvr ? Object.keys(t.cvr.segments).length : 0);
+    }
+    if (this.#vocabulary.size > 2 * live + 1024) {
+      this.#vocabulary = new SegmentVocabulary();
+      this.#entries.clear();
+    }
+    const next = new Map<string, { fingerprint: string; compiled: CompiledScoreTable }>();
+    const byLineItem = new Map<string, CompiledScoreTable>();
+    for (const [lineItemId, t] of chosen) {
+      const fp = fingerprint(t);
+      const old = this.#entries.get(lineItemId);
+      const compiled = old && old.fingerprint === fp ? old.compiled : compileScoreTable(t, this.#vocabulary);
+      next.set(lineItemId, { fingerprint: fp, compiled });
+      byLineItem.set(lineItemId, compiled);
+    }
+    this.#entries = next;
+    return { vocabulary: this.#vocabulary, byLineItem };
+  }
 }

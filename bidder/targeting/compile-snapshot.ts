@@ -8,7 +8,7 @@ import {
 } from '../../core/index.ts';
 import { type CompiledCreative, compileCreative } from '../../creative/index.ts';
 import type { CompiledScoreTable, CompiledScoreTables } from '../scoring/compile-score-table.ts';
-import { compileScoreTables } from '../scoring/compile-score-table.ts';
+import { compileScoreTables, type ScoreTableCache } from '../scoring/compile-score-table.ts';
 import { createEncodedFeatures, type EncodedFeatures } from '../scoring/score.ts';
 import {
   attachScoreTables,
@@ -151,11 +151,13 @@ export function compileSnapshot(
     shared?: SharedScoreTables;
     /** The thread's strategies; a fresh registry (nothing learned) when absent. */
     strategies?: StrategyRegistry;
+    /** Reuses score tables compiled for the previous snapshot when they did not change. */
+    scoreTables?: ScoreTableCache;
   } = {},
 ): CompiledSnapshot {
   const { shared } = opts;
   const strategies = opts.strategies ?? new StrategyRegistry({ rng: seededRng(version) });
-  const sharedScoring = shared ?? shareScoreTables(compileScoreTables(data.scoreTables));
+  const sharedScoring = shared ?? shareScoreTables(compileScoreTables(data.scoreTables, opts.scoreTables));
   const scoring = attachScoreTables(sharedScoring);
   const advertisers = new Map(data.advertisers.map((a) => [a.id, a]));
   const campaigns = new Map(data.campaigns.map((c) => [c.id, c]));
