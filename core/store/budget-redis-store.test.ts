@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { startRedis } from '../../tests/setup/services.ts';
+import { redisStoreKit } from '../../tests/support/redis-store-kit.ts';
 import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import { redisKeys } from '../keys.ts';
 import { RedisBudgetStore, type RedisBudgetStoreOptions } from './budget-redis-store.ts';
@@ -25,23 +25,11 @@ budgetStoreContract('RedisBudgetStore', async () => ({
 const rejection = (p: Promise<unknown>) => rejectionOf<{ code: string }>(p);
 
 describe('RedisBudgetStore', () => {
-  let raw: Redis;
-  const stores: RedisBudgetStore[] = [];
-  const openStore = (options: Partial<RedisBudgetStoreOptions> = {}) => {
-    const store = new RedisBudgetStore({ url, ...options });
-    stores.push(store);
-    return store;
-  };
+  const { raw, open: openStore } = redisStoreKit(
+    url,
+    (options: Partial<RedisBudgetStoreOptions>) => new RedisBudgetStore({ url, ...options }),
+  );
   const limits = { totalMicros: 1_000_000, dailyMicros: 1_000_000, dayKey: '2025-03-01' };
-  beforeAll(() => {
-    raw = new Redis(url);
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await raw.quit();
-  });
 
   it('keeps every key of a campaign in one Cluster slot, under the shared key builders', async () => {
     const prefix = newPrefix();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { freePort, startRedis } from '../../tests/setup/services.ts';
+import { redisStoreKit } from '../../tests/support/redis-store-kit.ts';
 import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import { redisKeys } from '../keys.ts';
 import type { StoreError } from './errors.ts';
@@ -35,22 +35,10 @@ const count = (
 ) => outcomes.filter((o) => o[scope] === what).length;
 
 describe('RedisFrequencyStore', () => {
-  let raw: Redis;
-  const stores: RedisFrequencyStore[] = [];
-  const openStore = (options: Partial<RedisFrequencyStoreOptions> = {}) => {
-    const store = new RedisFrequencyStore({ url, ...options });
-    stores.push(store);
-    return store;
-  };
-  beforeAll(() => {
-    raw = new Redis(url);
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await raw.quit();
-  });
+  const { raw, open: openStore } = redisStoreKit(
+    url,
+    (options: Partial<RedisFrequencyStoreOptions>) => new RedisFrequencyStore({ url, ...options }),
+  );
 
   it('keeps one sorted set per user and scope under the shared key builder, expiring with the longest window', async () => {
     const prefix = newPrefix();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { freePort, startRedis } from '../../tests/setup/services.ts';
+import { redisStoreKit } from '../../tests/support/redis-store-kit.ts';
 import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import { redisKeys } from '../keys.ts';
 import type { StoreError } from './errors.ts';
@@ -26,22 +26,10 @@ profileStoreContract('RedisProfileStore', async () => ({
 }));
 
 describe('RedisProfileStore', () => {
-  let raw: Redis;
-  const stores: RedisProfileStore[] = [];
-  const openStore = (options: Partial<RedisProfileStoreOptions> = {}) => {
-    const store = new RedisProfileStore({ url, ...options });
-    stores.push(store);
-    return store;
-  };
-  beforeAll(() => {
-    raw = new Redis(url);
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await raw.quit();
-  });
+  const { raw, open: openStore } = redisStoreKit(
+    url,
+    (options: Partial<RedisProfileStoreOptions>) => new RedisProfileStore({ url, ...options }),
+  );
 
   it('stores one JSON string per profile under the shared key builder, with its TTL', async () => {
     const prefix = newPrefix();

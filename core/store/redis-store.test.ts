@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { freePort, type RedisServer, startRedis } from '../../tests/setup/services.ts';
+import { redisStoreKit } from '../../tests/support/redis-store-kit.ts';
 import { rejection as rejectionOf } from '../../tests/support/rejection.ts';
 import type { Advertiser } from '../campaign.ts';
 import { redisKeys } from '../keys.ts';
@@ -34,23 +34,10 @@ const advertiser = (id: string, name = 'Acme'): Advertiser => ({
 });
 
 describe('RedisStateStore', () => {
-  let raw: Redis;
-  const stores: RedisStateStore[] = [];
-  const openStore = (options: Partial<RedisStateStoreOptions> = {}) => {
-    const store = new RedisStateStore({ url, ...options });
-    stores.push(store);
-    return store;
-  };
-
-  beforeAll(() => {
-    raw = new Redis(url);
-  });
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
-  afterAll(async () => {
-    await raw.quit();
-  });
+  const { raw, open: openStore } = redisStoreKit(
+    url,
+    (options: Partial<RedisStateStoreOptions>) => new RedisStateStore({ url, ...options }),
+  );
 
   it('writes through the shared key builders and publishes each new version', async () => {
     const prefix = newPrefix();
