@@ -1,15 +1,23 @@
+import { hostname } from 'node:os';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { CampaignData, Clock, ProfileStore, Rng, StateStore } from '../core/index.ts';
+import { MemoryBudgetStore } from '../core/store/budget-memory-store.ts';
+import type { BudgetStore } from '../core/store/budget-store.ts';
+import { MemoryFrequencyStore } from '../core/store/frequency-memory-store.ts';
+import type { FrequencyStore } from '../core/store/frequency-store.ts';
 import type { EventSink } from '../reporting/index.ts';
 import { CampaignIndex } from './campaign-index.ts';
 import { BidderErrors } from './errors.ts';
+import { BidGates } from './gates/bid-gates.ts';
+import { registerGateMetrics } from './gates/gate-metrics.ts';
 import { type BidderMetrics, createMetrics } from './metrics.ts';
 import { NoticeLedger } from './notices/billing-ledger.ts';
 import { NoticeSigner } from './notices/notice-signer.ts';
 import { bidRoutes } from './routes/bid.ts';
 import { healthRoutes } from './routes/health.ts';
 import { noticeRoutes } from './routes/notices.ts';
+import { pacingApi } from './routes/pacing-api.ts';
 import { profilesApi } from './routes/profiles-api.ts';
 import { BidWorkerPool } from './workers/bid-worker-pool.ts';
 
@@ -30,6 +38,14 @@ export interface AppDeps {
   profiles?: ProfileStore;
   /** Include Node process metrics in /metrics. */
   processMetrics?: boolean;
+  /** Shared budget ledger (Redis with several instances); default: an embedded one, closed with the app. */
+  budgetStore?: BudgetStore;
+  /** Shared frequency counts (Redis with several instances); default: an embedded one, closed with the app. */
+  frequencyStore?: FrequencyStore;
+  /** This process's name in budget leases; default INSTANCE_ID, else host-pid-start. Unique per running app. */
+  holder?: string;
+  /** Period of the gates' background work (lease renewal, pacing's spend sync); default 1000 ms. */
+  gateTickMs?: number;
   /** Scoring worker threads; absent or 0 threads: evaluate in the main thread. */
   workers?: {
     threads: number;
@@ -50,11 +66,15 @@ export interface Bidder {
   app: FastifyInstance;
   /** The scoring worker pool, when threads are configured. */
   pool: BidWorkerPool | undefined;
+  /** Budget, pacing and frequency gates. */
+  gates: BidGates;
   index: CampaignIndex;
   metrics: BidderMetrics;
 }
 
 const BID_ROUTE = '/openrtb2/bid';
+
+let appsBuilt = 0;
 
 /**
  * Builds the bidder's fastify app without listening (tests use `app.inject`, `main` listens).
@@ -82,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     onError: (err) => app.log.error({ err }, 'campaign snapshot rebuild failed; keeping the last good one'),
     onSwap: (snap, data) => {
       latestData = data;
+      gates.sync(snap);
+      void gates.warm();
       pool?.publish(snap.version, data, snap.sharedScoring);
       metrics.snapshotVersion.set(snap.version);
       metrics.activeLineItems.set(snap.lineItems.length);
@@ -89,6 +111,30 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     },
   });
   const signer = new NoticeSigner(deps.secret);
+  const budgetStore = deps.budgetStore ?? new MemoryBudgetStore({ clock });
+  const frequencyStore = deps.frequencyStore ?? new MemoryFrequencyStore();
+  appsBuilt += 1;
+  const gates = new BidGates({
+    budgetStore,
+    frequencyStore,
+    clock,
+    rng: deps.rng,
+    signer,
+    holder:
+      deps.holder ??
+      config.instanceId ??
+      `${hostname()
+        .replace(/[^A-Za-z0-9_.:-]/g, '-')
+        .slice(0, 40)}-${process.pid}-${clock.now()}-${appsBuilt}`,
+    leaseTtlMs: config.budgetLeaseTtlMs,
+    storeDeadlineMs: config.budgetStoreDeadlineMs,
+    frequencyTimeoutMs: config.frequencyTimeoutMs,
+    unknownUsers: config.frequencyUnknownUsers,
+    pacingCurve: config.pacingCurve,
+    ...(deps.gateTickMs !== undefined && { tickMs: deps.gateTickMs }),
+    onError: (err) => app.log.error({ err }, 'budget/frequency gate'),
+  });
+  registerGateMetrics(metrics.registry, gates);
   const receivedAtKey = Symbol('receivedAt');
   app.addHook('onRequest', async (req) => {
     (req as unknown as Record<symbol, number>)[receivedAtKey] = clock.monotonic();
@@ -106,6 +152,12 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
   app.addHook('onClose', async () => {
     index.stop();
     await pool?.close();
+    const { unsentSettlements } = await gates.close();
+    if (unsentSettlements > 0) {
+      app.log.error({ unsentSettlements }, 'billing settlements not sent to the budget store at shutdown');
+    }
+    if (deps.budgetStore === undefined) await budgetStore.close();
+    if (deps.frequencyStore === undefined) await frequencyStore.close();
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -152,16 +204,19 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     rng: deps.rng,
     nextId: deps.nextId,
     pool: () => pool,
+    gates,
     profiles: deps.profiles,
     receivedAt: (req) => (req as unknown as Record<symbol, number>)[receivedAtKey] ?? clock.monotonic(),
   });
   await app.register(profilesApi, { config, profiles: deps.profiles });
+  await app.register(pacingApi, { config, gates });
   await app.register(noticeRoutes, {
     config,
     sink: deps.sink,
     metrics,
     signer,
     ledger: new NoticeLedger(config.noticeDedupTtlSec * 1000),
+    gates,
     clock,
     learn: (lineItemId, outcome) => {
       index.strategies.observe(lineItemId, outcome);
@@ -169,6 +224,9 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     },
   });
   await index.start();
+  // The first bids must find budget leased, not a lease on its way.
+  await gates.warm();
+  gates.start();
   if (deps.workers && deps.workers.threads > 0) {
     // Started after the first snapshot so every thread begins with the campaigns, then awaited so a
     // built app never queues bids behind threads still loading.
@@ -189,5 +247,5 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
     );
     await pool.ready();
   }
-  return { app, index, metrics, pool };
+  return { app, index, metrics, pool, gates };
 }

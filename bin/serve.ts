@@ -13,6 +13,8 @@ import {
   seededRng,
   systemClock,
 } from '../core/index.ts';
+import { RedisBudgetStore } from '../core/store/budget-redis-store.ts';
+import { RedisFrequencyStore } from '../core/store/frequency-redis-store.ts';
 import { MemoryProfileStore } from '../core/store/memory-profile-store.ts';
 import { MemoryStateStore } from '../core/store/memory-store.ts';
 import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
@@ -80,6 +82,23 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       'WORKERS > 0 without REDIS_URL: scoring workers use request segments only (the embedded profile store lives in the main thread)',
     );
   }
+  // With Redis, budgets and caps are shared by every instance; without it buildApp keeps them in
+  // process (one instance; the budget ledger does not survive a restart).
+  const shared = config.redisUrl
+    ? {
+        budgetStore: new RedisBudgetStore({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          onError: (err) => log.error({ err }, 'budget store'),
+        }),
+        frequencyStore: new RedisFrequencyStore({
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          onError: (err) => log.error({ err }, 'frequency store'),
+        }),
+      }
+    : undefined;
+  if (shared) await Promise.all([shared.budgetStore.ready(), shared.frequencyStore.ready()]);
   const sink = new MemoryEventSink();
   const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   const { app } = await buildApp({
@@ -93,6 +112,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     logger: log,
     processMetrics: true,
     profiles,
+    ...shared,
     workers: {
       threads: config.workers,
       taskTimeoutMs: config.workerTaskTimeoutMs,
@@ -118,6 +138,8 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       await sink.flush();
       await store.close();
       await profiles.close();
+      await shared?.budgetStore.close();
+      await shared?.frequencyStore.close();
       log.info('stopped');
       process.exitCode = 0;
     } catch (err) {

@@ -47,6 +47,13 @@ const EnvSchema = Type.Object({
   PROFILE_TTL_SEC: Type.Integer({ default: 2_592_000, minimum: 60, maximum: 31_536_000 }),
   PROFILE_TIMEOUT_MS: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
   OUTBID_ADMIN_KEY: Type.Optional(Type.String({ minLength: 24 })),
+  BID_EXPIRY_SEC: Type.Integer({ default: 60, minimum: 1, maximum: 3600 }),
+  BUDGET_LEASE_TTL_MS: Type.Integer({ default: 30_000, minimum: 2_000, maximum: 3_600_000 }),
+  BUDGET_STORE_DEADLINE_MS: Type.Integer({ default: 250, minimum: 1, maximum: 60_000 }),
+  FREQUENCY_TIMEOUT_MS: Type.Integer({ default: 10, minimum: 1, maximum: 1000 }),
+  FREQUENCY_UNKNOWN_USERS: Type.Enum(['block', 'allow'], { default: 'block' }),
+  PACING_CURVE: Type.Enum(['uniform', 'traffic'], { default: 'uniform' }),
+  INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })),
 });
 
 /** The validated configuration. */
@@ -90,6 +97,20 @@ export interface Config {
   profileTimeoutMs: number;
   /** Bearer key of the admin API (`/api/v1/...`); unset disables it. */
   adminKey: string | undefined;
+  /** Seconds a bid waits for its billing (`bid.exp`; `imp.exp` when shorter); its budget reservation lasts as long. */
+  bidExpirySec: number;
+  /** Life of a budget lease in the store; a crashed instance's unspent slice returns after it. */
+  budgetLeaseTtlMs: number;
+  /** A budget-store call slower than this counts as down (fail closed once the lease runs out). */
+  budgetStoreDeadlineMs: number;
+  /** Longest wait for the frequency store on the bid path; past it capped line items do not bid. */
+  frequencyTimeoutMs: number;
+  /** Requests without a user id: `block` keeps frequency-capped line items out, `allow` lets them bid uncounted. */
+  frequencyUnknownUsers: 'block' | 'allow';
+  /** Target curve of even pacing: flat, or shaped by the traffic seen per local hour. */
+  pacingCurve: 'uniform' | 'traffic';
+  /** This process's name in budget leases (default host-pid-start); unique per running instance. */
+  instanceId: string | undefined;
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -216,5 +237,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     profileTtlSec: e.PROFILE_TTL_SEC,
     profileTimeoutMs: e.PROFILE_TIMEOUT_MS,
     adminKey: e.OUTBID_ADMIN_KEY,
+    bidExpirySec: e.BID_EXPIRY_SEC,
+    budgetLeaseTtlMs: e.BUDGET_LEASE_TTL_MS,
+    budgetStoreDeadlineMs: e.BUDGET_STORE_DEADLINE_MS,
+    frequencyTimeoutMs: e.FREQUENCY_TIMEOUT_MS,
+    frequencyUnknownUsers: e.FREQUENCY_UNKNOWN_USERS as 'block' | 'allow',
+    pacingCurve: e.PACING_CURVE as 'uniform' | 'traffic',
+    instanceId: e.INSTANCE_ID,
   };
 }

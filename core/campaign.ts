@@ -19,6 +19,12 @@ export const AdvertiserSchema = Type.Object({
   /** The advertiser's domain as exchanges know it (matched against `badv`). */
   domain: Type.String({ minLength: 1 }),
   status: Status,
+  /** Optional cap on the daily spend of all the advertiser's campaigns together, in `timeZone`'s day. */
+  dailyBudgetMicros: Type.Optional(MicrosSchema),
+  /** Optional cap on the all-time spend of all the advertiser's campaigns together. */
+  totalBudgetMicros: Type.Optional(MicrosSchema),
+  /** IANA zone of the advertiser's daily cap (default `UTC`). */
+  timeZone: Type.Optional(Type.String({ minLength: 1 })),
 });
 /** An advertiser. */
 export type Advertiser = Static<typeof AdvertiserSchema>;
@@ -157,6 +163,13 @@ export const LineItemSchema = Type.Object({
   /** Hard cap on any bid from this line item, CPM micros. */
   maxCpmMicros: Type.Integer({ minimum: 1 }),
   creativeIds: Type.Array(Id, { minItems: 1 }),
+  /** Frequency caps of this line item alone, on top of its campaign's (default none). */
+  frequencyCaps: Type.Optional(Type.Array(FrequencyCapSchema)),
+  /**
+   * Share of the campaign's daily and total budgets this line item may spend at most (0–1]; absent:
+   * it draws on the campaign budget with the others, uncapped. The optimizer sets these.
+   */
+  budgetShare: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
 });
 /** A line item. */
 export type LineItem = Static<typeof LineItemSchema>;

@@ -65,6 +65,39 @@ export const NoBidReason = {
     rank: 13,
     description: 'The scoring worker threw, crashed or did not answer in time; the pool replaces it',
   },
+  FREQUENCY_CAPPED: {
+    code: 513,
+    nbr: 0,
+    rank: 14,
+    description: 'Every candidate line item has reached a frequency cap for this user',
+  },
+  FREQUENCY_UNAVAILABLE: {
+    code: 514,
+    nbr: 0,
+    rank: 15,
+    description:
+      'Candidates have frequency caps but the user cannot be counted: no user id, or the frequency store is down or late (fail closed)',
+  },
+  PACING_THROTTLED: {
+    code: 515,
+    nbr: 0,
+    rank: 16,
+    description: "Even pacing skipped this opportunity to keep spend on the day's target curve",
+  },
+  BUDGET_EXHAUSTED: {
+    code: 516,
+    nbr: 0,
+    rank: 17,
+    description:
+      'The budget (campaign total or daily, line-item share or advertiser cap) is spent or fully reserved',
+  },
+  BUDGET_UNAVAILABLE: {
+    code: 517,
+    nbr: 1,
+    rank: 18,
+    description:
+      'The budget store is down or slow and the local lease cannot cover the bid, or a lease is on its way (fail closed)',
+  },
   DEADLINE: {
     code: 511,
     nbr: 1,

@@ -64,6 +64,10 @@ export function campaignDataProblems(data: CampaignData): string[] {
   if (problems.length > 0) return problems;
   const creativeAdvertiser = new Map(data.creatives.map((c) => [c.id, c.advertiserId]));
   const campaignAdvertiser = new Map(data.campaigns.map((c) => [c.id, c.advertiserId]));
+  for (const a of data.advertisers) {
+    if (a.timeZone !== undefined && !timeZoneOk(a.timeZone))
+      problems.push(`advertiser ${a.id}: unknown time zone ${a.timeZone}`);
+  }
   for (const c of data.campaigns) {
     if (!ids.advertiser.has(c.advertiserId))
       problems.push(`campaign ${c.id}: unknown advertiser ${c.advertiserId}`);

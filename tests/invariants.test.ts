@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BacktestErrors } from '../bidder/backtest/errors.ts';
 import { BidderErrors } from '../bidder/errors.ts';
 import { NoBidReason } from '../core/no-bid.ts';
+import { BUDGET_ERRORS } from '../core/store/budget-errors.ts';
 import { STORE_ERRORS } from '../core/store/errors.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -14,6 +15,7 @@ describe('error catalogs', () => {
     ...Object.values(BidderErrors).map((e) => e.code),
     ...Object.values(BacktestErrors).map((e) => e.code),
     ...Object.keys(STORE_ERRORS),
+    ...Object.keys(BUDGET_ERRORS),
     'CFG_INVALID',
   ];
 

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { jsonFiles, malformedBodies, prebidServerRequests } from './support/corpus.ts';
+import { ServeProcesses } from './support/serve-process.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BANNER = JSON.stringify({
@@ -14,57 +14,10 @@ const BANNER = JSON.stringify({
   site: { domain: 'example.com', page: 'https://example.com/a' },
 });
 
-interface Running {
-  child: ChildProcess;
-  port: number;
-  stdout: () => string;
-  exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-/** Starts `outbid serve` as a user would (`node bin/outbid.js serve`) and waits for its port. */
-async function start(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['bin/outbid.js', 'serve'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(Number(m[1]));
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`outbid serve exited ${child.exitCode}: ${err}${out}`));
-      }
-    }, 50);
-  });
-  return { child, port, stdout: () => out + err, exited };
-}
-
-function dataDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'outbid-serve-'));
-  dirs.push(d);
-  return d;
-}
+const processes = new ServeProcesses();
+afterEach(() => processes.cleanup());
+const start = (env: Record<string, string>) => processes.start(env);
+const dataDir = () => processes.dataDir();
 
 describe('outbid serve (a real process)', () => {
   it('seeds the demo campaigns, bids on plain and gzip bodies, and exposes health and metrics', async () => {
@@ -166,7 +119,6 @@ describe('outbid serve (a real process)', () => {
       env: { PATH: process.env.PATH ?? '', PORT: 'abc', LOG_LEVEL: 'loud', DATA_DIR: dataDir() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    children.push(child);
     let err = '';
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();

@@ -61,6 +61,7 @@ export default function evaluateParsed(task: CloneTask | { warmup: true }): Clon
     nowMs,
     currencyRates: config.currencyRates,
     exchange: task.exchange,
+    bidExpirySec: config.bidExpirySec,
   });
   return { kind: 'bid', response, events };
 }

@@ -14,6 +14,28 @@ export interface ResponseContext {
   readonly nowMs: number;
   readonly currencyRates: Readonly<Record<string, number>>;
   readonly exchange: string;
+  /** `bid.exp` when the imp sets none shorter: how long the bid's budget reservation lasts. */
+  readonly bidExpirySec: number;
+}
+
+/** What the budget, pacing and frequency gates need of a built bid (bidder/gates). */
+export interface GateTicket {
+  readonly bidId: string;
+  readonly lineItemId: string;
+  readonly campaignId: string;
+  /** The bid's CPM, micros of the account currency: its highest possible cost is a thousandth of it. */
+  readonly priceMicros: number;
+  /** `bid.exp`: seconds the bid waits for its billing. */
+  readonly expSec: number;
+}
+
+/**
+ * Stands in a bid's notice URLs for the gate parameters (`NoticeSigner.gateQuery`) until the main
+ * thread has admitted the bid: the response may be serialised in a worker, before the gates run.
+ * Bid ids are unique, so the marker is too; markup cannot forge it into a URL of ours.
+ */
+export function gateMarker(bidId: string): string {
+  return `{{G:${bidId}}}`;
 }
 
 /** Integer micros of `currency` for `accountMicros`, rounded up so the converted price never drops below a converted floor. */
@@ -35,9 +57,10 @@ export function buildBidResponse(
   planned: readonly PlannedBid[],
   currency: string,
   ctx: ResponseContext,
-): { response: BidResponse; events: OutbidEvent[] } {
+): { response: BidResponse; events: OutbidEvent[]; tickets: GateTicket[] } {
   const bids: Bid[] = [];
   const events: OutbidEvent[] = [];
+  const tickets: GateTicket[] = [];
   for (const p of planned) {
     const id = ctx.nextId();
     const li = p.lineItem;
@@ -54,19 +77,23 @@ export function buildBidResponse(
       ts: ctx.nowMs,
       at: req.at ?? 2,
     });
+    const g = gateMarker(id);
+    const exp =
+      p.imp.exp !== undefined && p.imp.exp > 0 ? Math.min(p.imp.exp, ctx.bidExpirySec) : ctx.bidExpirySec;
     const bid: Bid = {
       id,
       impid: p.imp.id,
       price: bpMicros / 1_000_000,
-      nurl: `${ctx.publicUrl}/notice/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
-      burl: `${ctx.publicUrl}/notice/billing?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
-      lurl: `${ctx.publicUrl}/notice/loss?${q}&price=\${AUCTION_PRICE}&loss=\${AUCTION_LOSS}&mtw=\${AUCTION_MIN_TO_WIN}`,
+      nurl: `${ctx.publicUrl}/notice/win?${q}${g}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
+      burl: `${ctx.publicUrl}/notice/billing?${q}${g}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
+      lurl: `${ctx.publicUrl}/notice/loss?${q}${g}&price=\${AUCTION_PRICE}&loss=\${AUCTION_LOSS}&mtw=\${AUCTION_MIN_TO_WIN}`,
       adm: p.fit.nativeAdm ?? renderMarkup(c, c.landingUrl),
       adomain: [...c.adomain],
       cid: li.campaign.id,
       crid: c.id,
       cat: [...c.categories],
       mtype: p.fit.mtype,
+      exp,
     };
     if (c.attributes.length > 0) bid.attr = [...c.attributes];
     if (p.fit.w !== undefined) bid.w = p.fit.w;
@@ -91,6 +118,17 @@ export function buildBidResponse(
       pctr: p.pctr,
       pcvr: p.pcvr,
     });
+    tickets.push({
+      bidId: id,
+      lineItemId: li.lineItem.id,
+      campaignId: li.campaign.id,
+      priceMicros: p.priceMicros,
+      expSec: exp,
+    });
   }
-  return { response: { id: req.id, cur: currency, seatbid: [{ seat: ctx.seatId, bid: bids }] }, events };
+  return {
+    response: { id: req.id, cur: currency, seatbid: [{ seat: ctx.seatId, bid: bids }] },
+    events,
+    tickets,
+  };
 }

@@ -33,6 +33,18 @@ export interface PlannedBid {
   readonly pcvr: number | undefined;
 }
 
+/**
+ * What the main thread's gates (bidder/gates) bring to a decision: the line items it matched
+ * already (to check frequency caps before deciding), and a screen that turns a candidate away —
+ * pacing throttle, spent budget, a frequency cap — with a reason, before it can win the imp, so
+ * the next-best line item bids instead.
+ */
+export interface DecideGate {
+  readonly matched?: readonly CompiledLineItem[];
+  /** A no-bid reason when `li` must not bid `priceMicros` (account CPM micros) now, else undefined. */
+  readonly screen?: (li: CompiledLineItem, priceMicros: number) => NoBidReasonName | undefined;
+}
+
 /** The outcome of evaluating a request: bids (at least one) or a no-bid reason. */
 export type Decision =
   | { readonly kind: 'bid'; readonly bids: readonly PlannedBid[]; readonly currency: string }
@@ -132,6 +144,7 @@ export function decide(
   opts: DecideOptions,
   /** What to score on (request and profile segments, context); undefined scores nothing. */
   features?: ScoringFeatures,
+  gate?: DecideGate,
 ): Decision {
   if (snap.lineItems.length === 0) return { kind: 'nobid', reason: 'NO_CAMPAIGNS' };
   if (
@@ -142,10 +155,10 @@ export function decide(
   }
   const currency = responseCurrency(req, opts);
   if (currency === undefined) return { kind: 'nobid', reason: 'CURRENCY_UNSUPPORTED' };
-  const lineItems = matchLineItems(snap, requestContext(req), nowMs);
+  const lineItems = gate?.matched ?? matchLineItems(snap, requestContext(req), nowMs);
   if (lineItems.length === 0) return { kind: 'nobid', reason: 'NO_MATCHING_LINE_ITEM' };
   const matched = scoreLineItems(snap, lineItems, features, nowMs);
-  const auction: Auction = { nowMs, firstPrice: req.at === 1, snap };
+  const auction: Auction = { nowMs, firstPrice: req.at === 1, snap, screen: gate?.screen };
 
   const blocks: Blocks = {
     bcat: req.bcat && req.bcat.length > 0 ? new Set(req.bcat.map((c) => c.toUpperCase())) : undefined,
@@ -181,6 +194,7 @@ interface Auction {
   /** `at=1`: value strategies shade their bids. */
   readonly firstPrice: boolean;
   readonly snap: CompiledSnapshot;
+  readonly screen: DecideGate['screen'];
 }
 
 const HOUR_MS = 3_600_000;
@@ -291,7 +305,12 @@ function decideImp(
       if (openFloor === undefined) reason = furtherReason(reason, 'CURRENCY_UNSUPPORTED');
       else {
         const price = priceFor(scored, openFloor, auction);
+        const turnedAway =
+          price !== undefined && auction.screen !== undefined && (!bestOpen || price > bestOpen.priceMicros)
+            ? auction.screen(li, price)
+            : undefined;
         if (price === undefined) reason = furtherReason(reason, 'BELOW_FLOOR');
+        else if (turnedAway !== undefined) reason = furtherReason(reason, turnedAway);
         else if (!bestOpen || price > bestOpen.priceMicros) {
           const pick = eligible[Math.floor(rng.next() * eligible.length)]!;
           bestOpen = {
@@ -343,6 +362,8 @@ function priceDeal(
         : undefined
       : priceFor(scored, floor, auction);
   if (price === undefined) return 'BELOW_FLOOR';
+  const turnedAway = auction.screen?.(li, price);
+  if (turnedAway !== undefined) return turnedAway;
   const pick = allowed[Math.floor(rng.next() * allowed.length)]!;
   return {
     imp,

@@ -3,12 +3,13 @@ import type { NoBidReasonName, ProfileSegments, Rng } from '../../core/index.ts'
 import { type BidRequest, type BidResponse, parseBidRequest } from '../../openrtb/index.ts';
 import type { OutbidEvent } from '../../reporting/index.ts';
 import { BidderErrors } from '../errors.ts';
+import { frequencyUserKey } from '../frequency/frequency-gate.ts';
 import type { NoticeSigner } from '../notices/notice-signer.ts';
 import type { ScoringFeatures } from '../scoring/score.ts';
 import { type UserFeatures, userFeatures } from '../scoring/user-features.ts';
 import type { CompiledSnapshot } from '../targeting/compile-snapshot.ts';
-import { buildBidResponse } from './build-response.ts';
-import { decide } from './decide.ts';
+import { buildBidResponse, type GateTicket } from './build-response.ts';
+import { type DecideGate, decide } from './decide.ts';
 
 /** The settings `evaluateBid` reads. */
 export type EvaluateConfig = Pick<
@@ -23,6 +24,7 @@ export type EvaluateConfig = Pick<
   | 'publicUrl'
   | 'profileSalt'
   | 'profileTimeoutMs'
+  | 'bidExpirySec'
 >;
 
 /** Everything one evaluation needs besides the body. */
@@ -49,6 +51,10 @@ export type Evaluation =
       readonly events: OutbidEvent[];
       readonly mtypes: number[];
       readonly budgetMs: number;
+      /** One per bid, in order: what the budget, pacing and frequency gates check before it goes out. */
+      readonly tickets: GateTicket[];
+      /** The key the user's frequency caps count under, when the request identifies a user. */
+      readonly userKey: string | undefined;
     };
 
 /** A parsed request with what scoring needs of the user (consent decided, profile keys hashed). */
@@ -101,6 +107,7 @@ export function finishBid(
   exchange: string,
   env: EvaluateEnv,
   profile?: ProfileSegments,
+  gate?: DecideGate,
 ): Evaluation {
   const { config } = env;
   const { req, user } = parsed;
@@ -115,9 +122,9 @@ export function finishBid(
     deviceType: user.deviceType,
     inventoryType: user.inventoryType,
   };
-  const decision = decide(snap, req, env.nowMs, env.rng, config, features);
+  const decision = decide(snap, req, env.nowMs, env.rng, config, features, gate);
   if (decision.kind === 'nobid') return { kind: 'nobid', reason: decision.reason, requestId: req.id };
-  const { response, events } = buildBidResponse(req, decision.bids, decision.currency, {
+  const { response, events, tickets } = buildBidResponse(req, decision.bids, decision.currency, {
     signer: env.signer,
     publicUrl: config.publicUrl,
     seatId: config.seatId,
@@ -125,6 +132,7 @@ export function finishBid(
     nowMs: env.nowMs,
     currencyRates: config.currencyRates,
     exchange,
+    bidExpirySec: config.bidExpirySec,
   });
   return {
     kind: 'bid',
@@ -133,6 +141,8 @@ export function finishBid(
     events,
     mtypes: decision.bids.map((b) => b.fit.mtype),
     budgetMs,
+    tickets,
+    userKey: frequencyUserKey(user.profileKeys),
   };
 }
 

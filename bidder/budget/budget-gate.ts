@@ -44,6 +44,11 @@ export interface BudgetGateOptions {
   readonly minSliceBids?: number;
   /** A slice is at most this share of min(daily, total) budget (default 0.1). */
   readonly maxSliceShare?: number;
+  /**
+   * A slice is at least this share of min(daily, total) budget (default 0.01), so a burst right
+   * after start (before the spend rate is known) finds budget instead of a lease on its way.
+   */
+  readonly minSliceShare?: number;
   /** Unreserved budget of a campaign without reservations for this long goes back to the pool (default 60 000). */
   readonly idleReleaseMs?: number;
   /** Store outages (once when it starts, once when it ends); default stderr. */
@@ -206,6 +211,7 @@ export class BudgetGate {
   readonly #horizonMs: number;
   readonly #minSliceBids: number;
   readonly #maxSliceShare: number;
+  readonly #minSliceShare: number;
   readonly #idleReleaseMs: number;
   readonly #onError: (err: BudgetError) => void;
   readonly #dayKeys = new BudgetDayKeys();
@@ -214,6 +220,8 @@ export class BudgetGate {
   /** Recently settled or expired reservation ids, so late or repeated billing is applied right. */
   readonly #closed = new Map<string, Closed>();
   readonly #queue: QueuedSettle[] = [];
+  /** Lease calls in flight, for `warm`. */
+  readonly #leaseCalls = new Set<Promise<unknown>>();
   #seq = 0;
   #storeDown = false;
   #storeRetryAt = 0;
@@ -254,6 +262,10 @@ export class BudgetGate {
     this.#horizonMs = positive('sliceHorizonMs', o.sliceHorizonMs ?? 5_000);
     this.#minSliceBids = positive('minSliceBids', o.minSliceBids ?? 10);
     this.#maxSliceShare = o.maxSliceShare ?? 0.1;
+    this.#minSliceShare = nonNegative('minSliceShare', o.minSliceShare ?? 0.01);
+    if (this.#minSliceShare > this.#maxSliceShare) {
+      throw new BudgetError('BUDGET_INVALID_ARGUMENT', 'minSliceShare must not exceed maxSliceShare');
+    }
     if (!(this.#maxSliceShare > 0 && this.#maxSliceShare <= 1)) {
       throw new BudgetError('BUDGET_INVALID_ARGUMENT', 'maxSliceShare must be in (0, 1]');
     }
@@ -320,6 +332,36 @@ export class BudgetGate {
     if (this.#storeDown) return this.#deny('store_down');
     if (state.exhausted) return this.#deny('exhausted');
     return this.#deny('pending');
+  }
+
+  /**
+   * What `tryReserve(campaignId, maxCostMicros)` would answer now, without reserving or counting:
+   * undefined when the local lease covers it, else the reason. Like `tryReserve` it starts a
+   * refill when the balance runs low, so a campaign first seen here gets a lease. The decision
+   * screens candidates with it, then reserves for the bids it keeps.
+   */
+  peek(campaignId: string, maxCostMicros: number): BudgetDenialReason | undefined {
+    const state = this.#stateOf(campaignId);
+    if (state === undefined || state.disabled) return 'unknown_campaign';
+    const now = this.#clock.monotonic();
+    if (maxCostMicros > state.maxBidMicros) state.maxBidMicros = maxCostMicros;
+    const lease = state.current;
+    this.#maybeRefill(state, now);
+    if (now < state.usableUntil && !lease.dead && lease.leaseId !== 0 && lease.avail >= maxCostMicros)
+      return undefined;
+    if (this.#storeDown) return 'store_down';
+    if (state.exhausted) return 'exhausted';
+    return 'pending';
+  }
+
+  /**
+   * Asks for leases on these campaigns now (sized for bids of up to `maxCostMicros` each) and
+   * resolves once every lease call in flight has answered or failed: a process about to take
+   * traffic calls it so its first bids find budget instead of a lease on its way.
+   */
+  async warm(campaigns: Iterable<{ readonly id: string; readonly maxCostMicros: number }>): Promise<void> {
+    for (const c of campaigns) this.peek(c.id, c.maxCostMicros);
+    await Promise.allSettled([...this.#leaseCalls]);
   }
 
   /**
@@ -547,10 +589,13 @@ export class BudgetGate {
 
   #targetMicros(state: CampaignState, now: number): number {
     const rate = state.rate * Math.exp(-(now - state.rateAt) / this.#horizonMs);
-    const cap = Math.floor(
-      this.#maxSliceShare * Math.min(state.budget.dailyBudgetMicros, state.budget.totalBudgetMicros),
+    const smaller = Math.min(state.budget.dailyBudgetMicros, state.budget.totalBudgetMicros);
+    const cap = Math.floor(this.#maxSliceShare * smaller);
+    const wanted = Math.max(
+      Math.ceil(rate * this.#horizonMs),
+      this.#minSliceBids * state.maxBidMicros,
+      Math.floor(this.#minSliceShare * smaller),
     );
-    const wanted = Math.max(Math.ceil(rate * this.#horizonMs), this.#minSliceBids * state.maxBidMicros);
     return Math.max(state.maxBidMicros, Math.min(cap, wanted));
   }
 
@@ -604,7 +649,7 @@ export class BudgetGate {
     } catch (err) {
       call = Promise.reject(err);
     }
-    call.then(
+    const done = call.then(
       (grant) => {
         clearTimeout(timer);
         const raced =
@@ -627,6 +672,8 @@ export class BudgetGate {
         this.#failed(err);
       },
     );
+    this.#leaseCalls.add(done);
+    void done.finally(() => this.#leaseCalls.delete(done));
   }
 
   #applyGrant(

@@ -18,18 +18,31 @@ export interface NoticeFields {
   ts: number;
   /** Auction type of the request (1 first price, 2 second price): what a clearing price tells the strategies. */
   at: number;
+  /** The budget reservations of the bid (`encodeReservations`), '' when none. */
+  r: string;
+  /** The user's frequency key when the bid is frequency-capped, '' when not. */
+  u: string;
 }
+
+/** The fields the main thread adds after the decision (budget gate, frequency hold), under a signature of their own. */
+export type GateFields = Pick<NoticeFields, 'bid' | 'r' | 'u'>;
 
 const FIELD_ORDER = ['bid', 'imp', 'li', 'c', 'cr', 'bp', 'cur', 'ts', 'at'] as const;
 
-/** Signs and verifies notice URLs with HMAC-SHA256 (truncated to 128 bits, base64url). */
+/**
+ * Signs and verifies notice URLs with HMAC-SHA256 (truncated to 128 bits, base64url). Two
+ * signatures: `sig` over the bid (made wherever the response is built, a scoring worker included)
+ * and `gs` over what the main thread adds once the budget and frequency gates have admitted the
+ * bid (`r`, `u`) — so a worker can serialise the response before the gates run, and nobody can
+ * move a bid's billing onto another reservation or user.
+ */
 export class NoticeSigner {
   readonly #secret: Buffer;
   constructor(secret: string) {
     this.#secret = Buffer.from(secret, 'utf8');
   }
 
-  #mac(f: NoticeFields): Buffer {
+  #mac(f: Omit<NoticeFields, 'r' | 'u'>): Buffer {
     const h = createHmac('sha256', this.#secret);
     // \x1f separates fields so ("a","bc") and ("ab","c") sign differently.
     h.update(
@@ -38,8 +51,19 @@ export class NoticeSigner {
     return h.digest().subarray(0, 16);
   }
 
-  /** The signed query string (without `?`) for these fields; macros are appended by the caller. */
-  query(f: NoticeFields): string {
+  #gateMac(f: GateFields): Buffer {
+    const h = createHmac('sha256', this.#secret);
+    h.update(`gate\x1f${f.bid}\x1f${f.r}\x1f${f.u}`);
+    return h.digest().subarray(0, 16);
+  }
+
+  /** The signed gate parameters (`&r=…&u=…&gs=…`) to append to a bid's notice query. */
+  gateQuery(f: GateFields): string {
+    return `&r=${encodeURIComponent(f.r)}&u=${encodeURIComponent(f.u)}&gs=${this.#gateMac(f).toString('base64url')}`;
+  }
+
+  /** The signed query string (without `?`) for the bid fields (`r`/`u` are signed by `gateQuery`); macros are appended by the caller. */
+  query(f: Omit<NoticeFields, 'r' | 'u'>): string {
     return (
       `bid=${encodeURIComponent(f.bid)}&imp=${encodeURIComponent(f.imp)}&li=${encodeURIComponent(f.li)}` +
       `&c=${encodeURIComponent(f.c)}&cr=${encodeURIComponent(f.cr)}&bp=${f.bp}&cur=${f.cur}&ts=${f.ts}&at=${f.at}` +
@@ -66,9 +90,19 @@ export class NoticeSigner {
       cur: q.cur as string,
       ts,
       at,
+      r: '',
+      u: '',
     };
-    const given = Buffer.from(q.sig, 'base64url');
-    const expected = this.#mac(f);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? f : undefined;
+    if (!macEquals(q.sig, this.#mac(f))) return undefined;
+    if (q.r === undefined && q.u === undefined && q.gs === undefined) return f;
+    if (typeof q.r !== 'string' || typeof q.u !== 'string' || typeof q.gs !== 'string') return undefined;
+    f.r = q.r;
+    f.u = q.u;
+    return macEquals(q.gs, this.#gateMac(f)) ? f : undefined;
   }
+}
+
+function macEquals(given: string, expected: Buffer): boolean {
+  const g = Buffer.from(given, 'base64url');
+  return g.length === expected.length && timingSafeEqual(g, expected);
 }

@@ -11,12 +11,18 @@ import {
 } from '../../core/index.ts';
 import { BidResponseSchema } from '../../openrtb/index.ts';
 import type { EventSink } from '../../reporting/index.ts';
+import type { DecideGate } from '../bidding/decide.ts';
 import { finishBid, parseBid } from '../bidding/evaluate-bid.ts';
 import type { CampaignIndex } from '../campaign-index.ts';
 import { BidderErrors, ErrorBodySchema } from '../errors.ts';
+import { frequencyUserKey } from '../frequency/frequency-gate.ts';
+import { gateJson, gateResponse } from '../gates/apply-admissions.ts';
+import type { BidGates } from '../gates/bid-gates.ts';
 import type { BidderMetrics } from '../metrics.ts';
 import type { NoticeSigner } from '../notices/notice-signer.ts';
 import { type LookupResult, lookupProfile } from '../scoring/lookup-profile.ts';
+import { matchLineItems } from '../targeting/match-line-items.ts';
+import { requestContext } from '../targeting/request-context.ts';
 import type { BidWorkerPool } from '../workers/bid-worker-pool.ts';
 
 /** The `{id, nbr}` no-bid body some exchanges want instead of a 204. */
@@ -38,6 +44,8 @@ export interface BidRouteOptions {
   profiles: ProfileStore | undefined;
   /** Scoring workers; undefined evaluates in the main thread. */
   pool: () => BidWorkerPool | undefined;
+  /** Budget, pacing and frequency gates every bid passes before it is sent. */
+  gates: BidGates;
   /** When the request arrived (clock.monotonic), recorded by the app's onRequest hook. */
   receivedAt: (req: FastifyRequest) => number;
 }
@@ -80,9 +88,14 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     });
   });
 
-  /** Evaluates in the main thread, looking the user up in the profile store first when there is one. */
+  /**
+   * Evaluates in the main thread: looks the user up in the profile store first when there is one,
+   * then checks the matched line items' frequency caps, and decides with the gates' screen so a
+   * throttled, capped or unbudgeted line item leaves the imp to the next best.
+   */
   async function inThread(body: Buffer, exchange: string, t0: number) {
-    const parsed = parseBid(body, config, o.profiles !== undefined);
+    const withKeys = o.profiles !== undefined || o.index.current?.frequencyCapped === true;
+    const parsed = parseBid(body, config, withKeys);
     if (parsed.kind === 'invalid') return parsed;
     let profile: ProfileSegments | undefined;
     let lookup: LookupResult | undefined;
@@ -93,12 +106,19 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
         config.profileTimeoutMs,
       ));
     }
+    // One snapshot for matching and deciding, whatever swaps while the caps are checked.
+    const snapshot = o.index.current;
+    let gate: DecideGate | undefined;
+    if (snapshot !== undefined && snapshot.lineItems.length > 0) {
+      const matched = matchLineItems(snapshot, requestContext(parsed.req), o.clock.now());
+      gate = await o.gates.prepare(matched, frequencyUserKey(parsed.user.profileKeys));
+    }
     const r = finishBid(
       parsed,
       exchange,
       {
         config,
-        snapshot: o.index.current,
+        snapshot,
         signer: o.signer,
         nextId: o.nextId,
         rng: o.rng,
@@ -106,8 +126,9 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
         isLate: (budgetMs) => o.clock.monotonic() - t0 >= budgetMs,
       },
       profile,
+      gate,
     );
-    return { ...r, profile: lookup };
+    return { ...r, profile: lookup, screened: gate !== undefined };
   }
 
   app.post(
@@ -144,13 +165,29 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
       }
       if (result.kind === 'nobid') return noBid(result.reason, result.requestId);
       // Past the deadline the exchange has moved on: a late bid can only be lost or mis-billed.
-      if (o.clock.monotonic() - t0 >= result.budgetMs) return noBid('DEADLINE', result.requestId);
-      for (const e of result.events) o.sink.emit(e);
-      for (const m of result.mtypes) o.metrics.bids.labels(String(m)).inc();
-      o.metrics.request('bid', '', seconds());
+      const late = () => o.clock.monotonic() - t0 >= result.budgetMs;
+      if (late()) return noBid('DEADLINE', result.requestId);
+      const admissions = await o.gates.admit(
+        result.tickets,
+        result.userKey,
+        'screened' in result && result.screened,
+      );
+      if (late()) {
+        o.gates.abandon(admissions);
+        return noBid('DEADLINE', result.requestId);
+      }
       // Workers hand back the response already serialised (same schema, same serializer).
-      if ('json' in result) return reply.code(200).type('application/json; charset=utf-8').send(result.json);
-      return reply.code(200).send(result.response);
+      const gated =
+        'json' in result
+          ? gateJson(result.json, result.events, result.mtypes, admissions)
+          : gateResponse(result.response, result.events, result.mtypes, admissions);
+      if (gated.kind === 'nobid') return noBid(gated.reason, result.requestId);
+      for (const e of gated.events) o.sink.emit(e);
+      for (const m of gated.mtypes) o.metrics.bids.labels(String(m)).inc();
+      o.metrics.request('bid', '', seconds());
+      if (typeof gated.response === 'string')
+        return reply.code(200).type('application/json; charset=utf-8').send(gated.response);
+      return reply.code(200).send(gated.response);
     },
   );
 }

@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../core/index.ts';
 import type { EventSink } from '../../reporting/index.ts';
 import { BidderErrors } from '../errors.ts';
+import type { BidGates } from '../gates/bid-gates.ts';
 import type { BidderMetrics } from '../metrics.ts';
 import type { NoticeLedger } from '../notices/billing-ledger.ts';
 import type { NoticeFields, NoticeSigner } from '../notices/notice-signer.ts';
@@ -15,6 +16,8 @@ export interface NoticeRouteOptions {
   metrics: BidderMetrics;
   signer: NoticeSigner;
   ledger: NoticeLedger;
+  /** Budget settlement and frequency counting at billing; reservation and hold release at loss. */
+  gates: BidGates;
   clock: Clock;
   /** Feeds an auction outcome to the line item's bid strategy (every thread's). */
   learn: (lineItemId: string, outcome: AuctionOutcome) => void;
@@ -37,7 +40,11 @@ function priceMicros(raw: unknown): number | undefined | 'invalid' {
 /**
  * `GET /notice/win|billing|loss` from the nurl/burl/lurl of our bids. The signature must match the
  * ids and bid price (else 400); the clearing price must not exceed our bid (else 400; required on
- * billing). Each (kind, bid) is recorded once: retried notices answer 200 `duplicate`.
+ * billing). Each (kind, bid) is recorded once: retried notices answer 200 `duplicate` — on this
+ * instance from its ledger, across instances from the budget store, which settles a bid id once.
+ * Billing is what spends (OpenRTB 2.6 §4.4: the win notice alone is no impression): it settles the
+ * bid's reservations at the clearing price and counts the impression against the user's caps;
+ * a loss gives the reservation and the frequency hold back.
  */
 export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions): Promise<void> {
   /**
@@ -107,6 +114,13 @@ export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions):
       }
       const rate = o.config.currencyRates[f.cur] ?? 1;
       const lossRaw = Number(q.loss);
+      if (kind === 'billing') {
+        const outcome = await o.gates.billed(f, Math.round((price as number) * rate));
+        if (outcome === 'duplicate') {
+          o.metrics.notices.labels(kind, 'duplicate').inc();
+          return { status: 'duplicate' };
+        }
+      } else if (kind === 'loss') o.gates.lost(f);
       o.sink.emit({
         type: kind,
         ts: now,

@@ -88,6 +88,8 @@ export interface CompiledSnapshot {
   readonly sharedScoring: SharedScoreTables;
   /** Per-thread scratch for a request's encoded features (the bid path is synchronous). */
   readonly encoded: EncodedFeatures;
+  /** Some line item has frequency caps (its own or its campaign's): requests need a user key. */
+  readonly frequencyCapped: boolean;
   /** Per-thread scratch bitsets for `matchLineItems` (the bid path is synchronous, so one set per snapshot suffices). */
   readonly scratch: {
     readonly acc: Uint32Array;
@@ -217,6 +219,9 @@ export function compileSnapshot(
     scoring,
     sharedScoring,
     encoded: createEncodedFeatures(scoring.vocabulary),
+    frequencyCapped: lineItems.some(
+      (li) => li.campaign.frequencyCaps.length > 0 || (li.lineItem.frequencyCaps?.length ?? 0) > 0,
+    ),
     scratch: {
       acc: new Uint32Array(words),
       domain: new Uint32Array(words),

@@ -57,7 +57,13 @@ export default async function evaluateBatch(task: BatchTask): Promise<WorkerResu
   const parsed: (ParsedBid | InvalidBid)[] = [];
   let start = 0;
   for (const end of task.ends) {
-    parsed.push(parseBid(task.bytes.subarray(start, end), init.config, profiles !== undefined));
+    parsed.push(
+      parseBid(
+        task.bytes.subarray(start, end),
+        init.config,
+        profiles !== undefined || snapshot?.frequencyCapped === true,
+      ),
+    );
     start = end;
   }
   const lookups = profiles
@@ -101,6 +107,8 @@ export default async function evaluateBatch(task: BatchTask): Promise<WorkerResu
         events: r.events,
         mtypes: r.mtypes,
         budgetMs: r.budgetMs,
+        tickets: r.tickets,
+        userKey: r.userKey,
         profile,
       });
     } else out.push({ ...r, profile });

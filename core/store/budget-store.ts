@@ -142,7 +142,8 @@ export const DEFAULT_BILLED_TTL_MS = 24 * 3_600_000;
 export const MAX_LEASE_TTL_MS = 3_600_000;
 
 /** Ids that go into keys and `|`-separated values: no `|`, braces or spaces (they would break the format or the hash tag). */
-const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** 136: a 128-character entity id plus the gates' `adv:`/`li:` prefix. */
+const ID = /^[A-Za-z0-9_.:-]{1,136}$/;
 const DAY_KEY = /^\d{4}-\d{2}-\d{2}$/;
 
 function invalid(message: string): BudgetError {
