@@ -34,6 +34,8 @@ export const FrequencyCapSchema = Type.Object({
   max: Type.Integer({ minimum: 1 }),
   windowSec: Type.Integer({ minimum: 1 }),
 });
+/** A frequency-cap window. */
+export type FrequencyCap = Static<typeof FrequencyCapSchema>;
 
 /** A campaign: flight, budgets, goal and caps shared by its line items. */
 export const CampaignSchema = Type.Object({

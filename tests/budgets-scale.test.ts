@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CampaignData, systemClock } from '../core/index.ts';
+import { systemClock } from '../core/index.ts';
 import { budgetDayKey } from '../core/store/budget-day-key.ts';
 import { RedisBudgetStore } from '../core/store/budget-redis-store.ts';
+import { fillNotice, gateCampaign, gateData, gateLineItem } from './support/gate-data.ts';
 import { startPersistentRedis } from './support/persistent-redis.ts';
 import { type Running, ServeProcesses } from './support/serve-process.ts';
 
@@ -26,66 +27,20 @@ const DAILY = 2_000_000; // 1,000 impressions
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => systemClock.monotonic();
 
-function lineItem(id: string, campaignId: string, domain: string) {
-  return {
-    id,
-    campaignId,
-    name: id,
-    status: 'active' as const,
-    targeting: { domains: { allow: [domain] } },
-    bidStrategy: { type: 'fixed' as const, cpmMicros: CPM_MICROS },
-    maxCpmMicros: CPM_MICROS,
-    creativeIds: ['cr-1'],
-  };
-}
-
-function campaign(id: string, daily: number, caps: { max: number; windowSec: number }[] = []) {
-  return {
-    id,
-    advertiserId: 'adv-1',
-    name: id,
-    status: 'active' as const,
-    startAt: '2024-01-01T00:00:00Z',
-    endAt: '2099-12-31T23:59:59Z',
-    timeZone: 'UTC',
-    totalBudgetMicros: daily * 10,
-    dailyBudgetMicros: daily,
-    pacing: 'asap' as const,
-    goal: { type: 'none' as const },
-    frequencyCaps: caps,
-  };
-}
-
-const DATA: CampaignData = {
-  advertisers: [{ id: 'adv-1', name: 'Adv', domain: 'adv.example', status: 'active' }],
-  campaigns: [
-    campaign('cmp-budget', DAILY),
-    campaign('cmp-caps', 1_000_000_000, [{ max: 3, windowSec: 3600 }]),
-    campaign('cmp-notices', 1_000_000_000),
-    campaign('cmp-outage', 1_000_000_000),
+const DATA = gateData(
+  [
+    gateCampaign('cmp-budget', DAILY),
+    gateCampaign('cmp-caps', 1_000_000_000, { frequencyCaps: [{ max: 3, windowSec: 3600 }] }),
+    gateCampaign('cmp-notices', 1_000_000_000),
+    gateCampaign('cmp-outage', 1_000_000_000),
   ],
-  lineItems: [
-    lineItem('li-budget', 'cmp-budget', 'budget.example'),
-    lineItem('li-caps', 'cmp-caps', 'caps.example'),
-    lineItem('li-notices', 'cmp-notices', 'notices.example'),
-    lineItem('li-outage', 'cmp-outage', 'outage.example'),
+  [
+    gateLineItem('li-budget', 'cmp-budget', 'budget.example', CPM_MICROS),
+    gateLineItem('li-caps', 'cmp-caps', 'caps.example', CPM_MICROS),
+    gateLineItem('li-notices', 'cmp-notices', 'notices.example', CPM_MICROS),
+    gateLineItem('li-outage', 'cmp-outage', 'outage.example', CPM_MICROS),
   ],
-  creatives: [
-    {
-      id: 'cr-1',
-      advertiserId: 'adv-1',
-      name: 'banner',
-      format: 'banner',
-      w: 300,
-      h: 250,
-      markup: '<a href="{{CLICK_URL}}">ad</a>',
-      adomain: ['adv.example'],
-      categories: ['IAB17'],
-      attributes: [],
-      landingUrl: 'https://adv.example/',
-    },
-  ],
-} as unknown as CampaignData;
+);
 
 let seq = 0;
 function request(domain: string, userId?: string): string {
@@ -105,14 +60,6 @@ interface Bid {
   nurl: string;
   lurl: string;
   price: number;
-}
-
-/** Fills the exchange macros of a notice URL as an exchange would. */
-function fill(url: string, price: number): string {
-  return url
-    .replaceAll('${AUCTION_PRICE}', String(price))
-    .replaceAll('${AUCTION_MIN_TO_WIN}', '')
-    .replaceAll('${AUCTION_LOSS}', '102');
 }
 
 describe('budgets and caps across 4 bidder processes on one Redis', () => {
@@ -201,7 +148,7 @@ describe('budgets and caps across 4 bidder processes on one Redis', () => {
         lastWinAt = now();
         // Second price: the clearing price is below our bid; billed on another instance.
         const clearing = 1.5;
-        const res = await notice(fill(r.bid.burl, clearing), r.instance + 1);
+        const res = await notice(fillNotice(r.bid.burl, clearing), r.instance + 1);
         expect(res.status).toBe(200);
         billedMicros += Math.round((clearing * 1_000_000) / 1000);
       }
@@ -231,7 +178,7 @@ describe('budgets and caps across 4 bidder processes on one Redis', () => {
             const r = await bid(request('caps.example', u));
             if (r.bid === undefined) return;
             served.set(u, served.get(u)! + 1);
-            const res = await notice(fill(r.bid.burl, 2), r.instance + 2);
+            const res = await notice(fillNotice(r.bid.burl, 2), r.instance + 2);
             expect(res.status).toBe(200);
           }),
         ),
@@ -248,16 +195,16 @@ describe('budgets and caps across 4 bidder processes on one Redis', () => {
     expect(r.bid).toBeDefined();
     const b = r.bid!;
     // Billing first, on another instance; then the win; then the billing retried on two others.
-    const first = await notice(fill(b.burl, 1.25), r.instance + 1);
+    const first = await notice(fillNotice(b.burl, 1.25), r.instance + 1);
     expect(JSON.parse(first.body)).toEqual({ status: 'recorded' });
-    expect((await notice(fill(b.nurl, 1.25), r.instance + 2)).status).toBe(200);
+    expect((await notice(fillNotice(b.nurl, 1.25), r.instance + 2)).status).toBe(200);
     for (const k of [2, 3, 1]) {
-      const again = await notice(fill(b.burl, 1.25), r.instance + k);
+      const again = await notice(fillNotice(b.burl, 1.25), r.instance + k);
       expect(JSON.parse(again.body)).toEqual({ status: 'duplicate' });
     }
     expect((await spentToday('cmp-notices')) - before).toBe(1250);
     // A forged reservation is refused: the gate parameters are signed.
-    const forged = fill(b.burl, 1.25).replace(/&r=[^&]*/, '&r=cmp-notices~1~2026-01-01~x.1');
+    const forged = fillNotice(b.burl, 1.25).replace(/&r=[^&]*/, '&r=cmp-notices~1~2026-01-01~x.1');
     expect((await notice(forged, r.instance)).status).toBe(400);
   });
 
@@ -283,7 +230,7 @@ describe('budgets and caps across 4 bidder processes on one Redis', () => {
           continue;
         }
         bidTimes.push(now());
-        const res = await notice(fill(r.bid.burl, 2), r.instance + 1);
+        const res = await notice(fillNotice(r.bid.burl, 2), r.instance + 1);
         expect(res.status).toBe(200);
         billedMicros += 2000;
       }

@@ -1,8 +1,7 @@
-import type { Static } from 'typebox';
-import type { FrequencyCapSchema } from '../campaign.ts';
+import type { FrequencyCap } from '../campaign.ts';
 
 /** One frequency-cap window: at most `max` impressions per user in the last `windowSec` seconds. */
-export type FrequencyCap = Static<typeof FrequencyCapSchema>;
+export type { FrequencyCap };
 
 /**
  * What a cap applies to (a campaign, a line item…) and its windows. `id` is opaque to the store
