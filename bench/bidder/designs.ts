@@ -1,12 +1,25 @@
 /** The HTTP bench's server designs (bench/bidder/server.ts), in the order they are measured. */
-export const DESIGNS = ['raw', 'app', 'app-workers', 'app-hop', 'app-cluster', 'clone-hop'] as const;
+export const DESIGNS = [
+  'raw',
+  'app-base',
+  'app',
+  'app-caps',
+  'app-redis',
+  'app-workers',
+  'app-hop',
+  'app-cluster',
+  'clone-hop',
+] as const;
 /** One server design. */
 export type Design = (typeof DESIGNS)[number];
 
 /** Row labels. */
 export const DESIGN_LABELS: Record<Design, string> = {
   raw: 'raw node:http (ceiling)',
+  'app-base': 'app-base: main thread, before budget/pacing/caps (baseline commit)',
   app: 'app: main thread',
+  'app-caps': 'app-caps: main thread, frequency caps on every line item (embedded stores)',
+  'app-redis': 'app-redis: main thread, budgets and caps on Redis',
   'app-workers': 'app-workers: 2 threads, batch per turn',
   'app-hop': 'app-hop: 2 threads, 1 hop/request, bytes',
   'app-cluster': 'app-cluster: 2 processes',

@@ -8,14 +8,16 @@
  * half that throughput, twice: autocannon with `overallRate` (bursty, see bench/support/paced-load.ts)
  * and the paced open-loop client.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { seededRng } from '../../core/index.ts';
-import { bannerRequestBody, exchangeRequestBodies } from '../support/corpus.ts';
+import { startRedis } from '../../tests/setup/services.ts';
+import { bannerRequestBodiesPerUser, bannerRequestBody, exchangeRequestBodies } from '../support/corpus.ts';
 import { type PacedRequest, type PacedResult, pacedLoad } from '../support/paced-load.ts';
 import { fmt, markdownTable, pct } from '../support/table.ts';
 import { DESIGN_LABELS, DESIGNS, type Design, type ReadyLine } from './designs.ts';
@@ -104,9 +106,30 @@ interface Measurement {
     | undefined;
 }
 
+/**
+ * The baseline commit for `app-base` (BENCH_BASE_REF, default: the commit before the budget,
+ * pacing and frequency gates), checked out once as a git worktree under .tmp/ and sharing this
+ * checkout's node_modules.
+ */
+function baselineTree(): string {
+  const ref = process.env.BENCH_BASE_REF ?? '85f5649';
+  const dir = join(ROOT, '.tmp', `bench-base-${ref.replace(/[^\w.-]/g, '_')}`);
+  if (!existsSync(join(dir, 'bench', 'bidder', 'server.ts'))) {
+    execFileSync('git', ['worktree', 'add', '--force', '--detach', dir, ref], { cwd: ROOT, stdio: 'ignore' });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  }
+  return dir;
+}
+
+/** Environment of the bench servers: the Redis that `app-redis` shares its budgets and caps on. */
+const serverEnv: NodeJS.ProcessEnv = { ...process.env };
+
 async function startServer(design: Design): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts'), design], {
-    cwd: ROOT,
+  const base = design === 'app-base' ? baselineTree() : undefined;
+  const script = base ? join(base, 'bench', 'bidder', 'server.ts') : join(import.meta.dirname, 'server.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, base ? 'app' : design], {
+    cwd: base ?? ROOT,
+    env: serverEnv,
     // stdin stays open: the server exits when it closes (if this process dies).
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -203,6 +226,23 @@ async function scrapeReasons(s: RunningServer): Promise<Map<string, number>> {
     }
   }
   return out;
+}
+
+/** Calls per Redis command so far (`INFO commandstats`). */
+async function redisCalls(url: string): Promise<Map<string, number>> {
+  const client = new Redis(url, { lazyConnect: true });
+  try {
+    await client.connect();
+    const text = await client.info('commandstats');
+    const out = new Map<string, number>();
+    for (const m of text.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) {
+      // The INFO call itself is ours, not the app's.
+      if (m[1] !== 'info') out.set(m[1]!, Number(m[2]));
+    }
+    return out;
+  } finally {
+    client.disconnect();
+  }
 }
 
 function delta(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
@@ -416,7 +456,7 @@ function report(
       `at max (autocannon), then ${o.durationSec} s at ${HALF * 100} % of that max twice (autocannon \`overallRate\`, then the ` +
       `paced client). Servers in child processes, one at a time; the load generators in the parent. "corpus" cycles the ` +
       `${corpusSize} prebid-server \`outgoing_to_bidder\` requests; "banner" repeats one ${fmt(bannerBytes)}-byte banner ` +
-      'request (bench/bidder/fixtures/banner.json). "vs raw" is against the mean of the raw runs at the start and the end. ' +
+      'request (bench/bidder/fixtures/banner.json); "banner-users" cycles 10,000 copies of it with distinct user ids (frequency caps count per user). "vs raw" is against the mean of the raw runs at the start and the end. ' +
       'CPU columns are cores busy during the max run (2 = the whole machine): the server\u2019s processes, autocannon ' +
       '(this process), every other process on the VM, and time the hypervisor stole from the VM. A max or paced run ' +
       `during which other processes plus steal took more than ${CONTENTION_LIMIT} cores is run again (up to ${MAX_TRIES} tries; "tries").`,
@@ -508,6 +548,7 @@ export async function runHttpBench(o: HttpBenchOptions = DEFAULT_HTTP_OPTIONS): 
   const scenarios: Scenario[] = [
     { name: 'corpus', bodies: shuffled(corpus) },
     { name: 'banner', bodies: [banner] },
+    { name: 'banner-users', bodies: bannerRequestBodiesPerUser(10_000) },
   ];
   const others = DESIGNS.filter((d) => d !== 'raw' && o.designs.includes(d));
   const plan: { design: Design; pass: 'start' | 'end' }[] = [
@@ -516,19 +557,52 @@ export async function runHttpBench(o: HttpBenchOptions = DEFAULT_HTTP_OPTIONS): 
     ...(others.length > 0 ? [{ design: 'raw' as const, pass: 'end' as const }] : []),
   ];
   const ms: Measurement[] = [];
-  for (const { design, pass } of plan) {
-    await waitForQuiet();
-    process.stderr.write(`http: starting ${design}…\n`);
-    const s = await startServer(design);
-    try {
-      await checkBanner(s, banner);
-      if (o.startWarmupSec > 0) await load(s, scenarios[0]!.bodies, o.connections, o.startWarmupSec);
-      for (const sc of scenarios) ms.push(await measure(s, sc, o, pass));
-    } finally {
-      await stopServer(s);
+  const redis = o.designs.includes('app-redis') ? await startRedis() : undefined;
+  if (redis) serverEnv.BENCH_REDIS_URL = redis.url;
+  const redisRows: string[][] = [];
+  try {
+    for (const { design, pass } of plan) {
+      await waitForQuiet();
+      process.stderr.write(`http: starting ${design}…\n`);
+      const s = await startServer(design);
+      const calls0 = design === 'app-redis' && redis ? await redisCalls(redis.url) : undefined;
+      try {
+        await checkBanner(s, banner);
+        if (o.startWarmupSec > 0) await load(s, scenarios[0]!.bodies, o.connections, o.startWarmupSec);
+        for (const sc of scenarios) ms.push(await measure(s, sc, o, pass));
+        if (calls0 && redis) {
+          const calls = delta(await redisCalls(redis.url), calls0);
+          const reasons = await scrapeReasons(s);
+          let requests = 0;
+          for (const v of reasons.values()) requests += v;
+          const bids = reasons.get('bid') ?? 0;
+          const total = [...calls.values()].reduce((a, b) => a + b, 0);
+          redisRows.push([
+            fmt(requests, 0),
+            fmt(bids, 0),
+            fmt(total, 0),
+            (total / requests).toFixed(2),
+            (total / Math.max(1, bids)).toFixed(2),
+            [...calls].map(([k, v]) => `${k} ${fmt(v, 0)}`).join(', '),
+          ]);
+        }
+      } finally {
+        await stopServer(s);
+      }
     }
+  } finally {
+    await redis?.stop();
   }
   // Rows grouped by scenario, in plan order.
   const ordered = scenarios.flatMap((sc) => ms.filter((m) => m.scenario === sc.name));
-  return report(ordered, o, corpus.length, Buffer.byteLength(banner));
+  const md = report(ordered, o, corpus.length, Buffer.byteLength(banner));
+  if (redisRows.length === 0) return md;
+  return `${md}
+
+### Redis commands per bid request (app-redis, whole run: warm-up, max and half loads, both scenarios)
+
+Counted by the Redis server (\`INFO commandstats\`), against the requests and bids the app counted
+(\`outbid_bid_requests_total\`). No billing notices are sent here, so this is the bid path alone.
+
+${markdownTable(['requests', 'bids', 'Redis commands', 'per request', 'per bid', 'by command'], redisRows)}`;
 }

@@ -8,6 +8,12 @@
  *   Node HTTP app on this machine can reach.
  * - `app`: the real Outbid app (`buildApp`) with the demo campaigns in an in-memory store; parse,
  *   decide and serialise in the main thread.
+ * - `app-caps`: `app` with a frequency cap (10⁶ a day: never reached) on every campaign, so every
+ *   bid for a request with a user id pays the cap check and a bid-time hold (embedded stores).
+ * - `app-redis`: `app-caps` with the budget ledger and the frequency counts on Redis
+ *   (`BENCH_REDIS_URL`), as several instances would share them.
+ * - (`app-base` is the `app` design of a baseline commit, started by http.bench.ts from a git
+ *   worktree: the bid path before the budget, pacing and frequency gates.)
  * - `app-workers`: the same with 2 scoring worker threads, bodies of one event-loop turn batched
  *   into one task (the pool's default `maxBatch`).
  * - `app-hop`: 2 scoring worker threads, one task per request (`maxBatch: 1`), still raw bytes.
@@ -30,6 +36,8 @@ import { ErrorBodySchema } from '../../bidder/errors.ts';
 import { buildApp } from '../../bidder/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { type CampaignData, idGenerator, seededRng, systemClock } from '../../core/index.ts';
+import { RedisBudgetStore } from '../../core/store/budget-redis-store.ts';
+import { RedisFrequencyStore } from '../../core/store/frequency-redis-store.ts';
 import { MemoryStateStore } from '../../core/store/memory-store.ts';
 import { BidResponseSchema, parseBidRequest } from '../../openrtb/index.ts';
 import { MemoryEventSink } from '../../reporting/index.ts';
@@ -63,9 +71,11 @@ async function rawServer(): Promise<Running> {
   };
 }
 
-function demoData(): CampaignData {
+function demoData(capped = false): CampaignData {
   const demo = readFileSync(join(import.meta.dirname, '..', '..', 'config', 'demo-data.json'), 'utf8');
-  return JSON.parse(demo) as CampaignData;
+  const data = JSON.parse(demo) as CampaignData;
+  if (capped) for (const c of data.campaigns) c.frequencyCaps = [{ max: 1_000_000, windowSec: 86_400 }];
+  return data;
 }
 
 function benchConfig() {
@@ -75,10 +85,20 @@ function benchConfig() {
 async function appServer(
   threads: number,
   maxBatch?: number,
+  gates: 'default' | 'caps' | 'redis' = 'default',
 ): Promise<Running & { metrics: () => Promise<string> }> {
   const store = new MemoryStateStore();
   await store.ready();
-  await store.replaceAll(demoData());
+  await store.replaceAll(demoData(gates !== 'default'));
+  const redisUrl = process.env.BENCH_REDIS_URL;
+  if (gates === 'redis' && redisUrl === undefined) throw new Error('app-redis needs BENCH_REDIS_URL');
+  const shared =
+    gates === 'redis'
+      ? {
+          budgetStore: new RedisBudgetStore({ url: redisUrl!, prefix: `bench:${process.pid}:` }),
+          frequencyStore: new RedisFrequencyStore({ url: redisUrl!, prefix: `bench:${process.pid}:` }),
+        }
+      : {};
   const { app } = await buildApp({
     config: benchConfig(),
     store,
@@ -88,6 +108,7 @@ async function appServer(
     rng: seededRng(1),
     secret: 'x'.repeat(32),
     nextId: idGenerator('b-'),
+    ...shared,
     ...(threads > 0 && {
       workers: {
         threads,
@@ -101,7 +122,11 @@ async function appServer(
   await app.listen({ host: HOST, port: 0 });
   return {
     port: (app.server.address() as AddressInfo).port,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await shared.budgetStore?.close();
+      await shared.frequencyStore?.close();
+    },
     metrics: async () => (await app.inject({ method: 'GET', url: '/metrics' })).body,
   };
 }
@@ -237,12 +262,17 @@ async function clusterWorker(): Promise<void> {
 
 async function main(mode: Design): Promise<void> {
   if (mode === 'app-cluster') return cluster.isPrimary ? clusterPrimary() : clusterWorker();
+  if (mode === 'app-base') throw new Error("app-base runs the baseline commit's server.ts (http.bench.ts)");
   const server =
     mode === 'raw'
       ? await rawServer()
       : mode === 'clone-hop'
         ? await cloneHopServer()
-        : await appServer(mode === 'app' ? 0 : 2, mode === 'app-hop' ? 1 : undefined);
+        : await appServer(
+            mode === 'app' || mode === 'app-caps' || mode === 'app-redis' ? 0 : 2,
+            mode === 'app-hop' ? 1 : undefined,
+            mode === 'app-caps' ? 'caps' : mode === 'app-redis' ? 'redis' : 'default',
+          );
   const url = `http://${HOST}:${server.port}`;
   ready({
     port: server.port,

@@ -24,3 +24,18 @@ export function bannerRequestBody(): string {
   const text = readFileSync(join(import.meta.dirname, '..', 'bidder', 'fixtures', 'banner.json'), 'utf8');
   return JSON.stringify(JSON.parse(text));
 }
+
+/**
+ * `count` copies of the banner fixture, each with its own `user.id` and `user.buyeruid` (same
+ * lengths, so the bodies stay 2.7 KB): frequency caps count per user, and one user for every
+ * request would measure one ever-growing hold list instead of a cap check.
+ */
+export function bannerRequestBodiesPerUser(count: number): string[] {
+  const base = JSON.parse(bannerRequestBody()) as { user: { id: string; buyeruid: string } };
+  return Array.from({ length: count }, (_, i) => {
+    const tag = i.toString(36).padStart(8, '0');
+    base.user.id = `${base.user.id.slice(0, -8)}${tag}`;
+    base.user.buyeruid = `${base.user.buyeruid.slice(0, -8)}${tag}`;
+    return JSON.stringify(base);
+  });
+}
