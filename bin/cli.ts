@@ -10,6 +10,8 @@ Commands:
             outbid backtest --log FILE --episode-auctions N --budget-ratio 1/32 [--train FILE]
             [--strategy max-clicks|mcpc|lin|const|rand]; "outbid backtest" alone lists every option.
   profiles  Import user profiles (JSONL) into the Redis profile store: outbid profiles import FILE [--ttl SEC]
+  migrate   Apply the ClickHouse DDL (reporting/migrations) to CLICKHOUSE_URL or the embedded engine
+            under DATA_DIR: outbid migrate [--cluster NAME] [--dry-run]
 
 Options:
   -h, --help     Show this help
@@ -52,6 +54,10 @@ async function main(argv: string[]): Promise<number> {
         stdout: (line) => console.log(line),
         stderr: (line) => console.error(line),
       });
+    }
+    case 'migrate': {
+      const { migrateCommand } = await import('../reporting/migrate-command.ts');
+      return migrateCommand(argv.slice(argv.indexOf('migrate') + 1), process.env);
     }
     default:
       console.error(`outbid: unknown command "${command}"\n\n${USAGE}`);

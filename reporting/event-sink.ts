@@ -1,6 +1,6 @@
 /**
- * Events emitted by the bidder. The ClickHouse-backed sink (events issue) implements the same
- * interface; until then the in-memory sink keeps them for tests and the process's lifetime.
+ * Events emitted by the bidder. `ClickHouseEventSink` (reporting/sink/) records them durably in
+ * ClickHouse; the in-memory sink keeps them for tests and the process's lifetime.
  * Money is integer micros of the account currency.
  */
 export type OutbidEvent =
@@ -20,6 +20,10 @@ export type OutbidEvent =
       /** The scores the price was based on (undefined without a score table). */
       pctr: number | undefined;
       pcvr: number | undefined;
+      /** Unique id of the event; the ClickHouse sink derives `bid:<bidId>` when absent. */
+      eventId?: string;
+      /** The audience segment the bid targeted, for the hourly rollup. */
+      segment?: string;
     }
   | NoticeEvent;
 
@@ -34,6 +38,12 @@ export interface NoticeEvent {
   creativeId: string;
   clearingMicros: number | undefined;
   lossCode: number | undefined;
+  /** Unique id of the event; the ClickHouse sink derives `<type>:<bidId>` when absent, so a retried notice dedups. */
+  eventId?: string;
+  /** The audience segment of the bid, for the hourly rollup. */
+  segment?: string;
+  /** The exchange the bid went to. */
+  exchange?: string;
 }
 
 /** Where events go. `emit` must be cheap and never throw on the bid path. */

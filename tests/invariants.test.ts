@@ -6,6 +6,7 @@ import { BidderErrors } from '../bidder/errors.ts';
 import { NoBidReason } from '../core/no-bid.ts';
 import { BUDGET_ERRORS } from '../core/store/budget-errors.ts';
 import { STORE_ERRORS } from '../core/store/errors.ts';
+import { ReportingErrors } from '../reporting/errors.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -16,6 +17,7 @@ describe('error catalogs', () => {
     ...Object.values(BacktestErrors).map((e) => e.code),
     ...Object.keys(STORE_ERRORS),
     ...Object.keys(BUDGET_ERRORS),
+    ...Object.keys(ReportingErrors),
     'CFG_INVALID',
   ];
 

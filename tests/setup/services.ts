@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -228,6 +229,157 @@ export async function startRedis(): Promise<RedisServer> {
     async restart() {
       await stop();
       current = await launchRedis(binary, port);
+    },
+  };
+}
+
+const CLICKHOUSE_READY_TIMEOUT_MS = 30_000;
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+
+/**
+ * Debian's postinst runs `invoke-rc.d clickhouse-server start`. Without systemd that can fail the
+ * install or leave a system server on 8123/9000, so while installing we deny service starts the
+ * way Docker images do (exit 101), unless the image already does.
+ */
+async function ensureClickHouseBinary(): Promise<string> {
+  const found = await findOnPath('clickhouse-server');
+  if (found !== undefined) return found;
+  const addPolicy = process.getuid?.() === 0 && existsSync('/etc/debian_version') && !existsSync(POLICY_RC_D);
+  if (addPolicy) await writeFile(POLICY_RC_D, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    return await ensureBinary('clickhouse-server', 'clickhouse-server');
+  } finally {
+    if (addPolicy) await unlink(POLICY_RC_D).catch(() => {});
+  }
+}
+
+function clickhousePing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path: '/ping', timeout: 1000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve(res.statusCode === 200 && body.startsWith('Ok.')));
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+  });
+}
+
+function clickhouseConfig(dir: string, httpPort: number, tcpPort: number): string {
+  // Only what 18.16 needs to run unprivileged in a throw-away directory; everything else defaults.
+  return `<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>${dir}/log/server.log</log>
+    <errorlog>${dir}/log/server.err.log</errorlog>
+    <size>10M</size>
+    <count>1</count>
+  </logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <mark_cache_size>67108864</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <timezone>UTC</timezone>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>
+`;
+}
+
+const CLICKHOUSE_USERS = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+`;
+
+/** A clickhouse-server started by `startClickHouse`. */
+export interface ClickHouseServer {
+  /** `http://127.0.0.1:PORT` (the HTTP interface @clickhouse/client talks to). */
+  readonly url: string;
+  /** The HTTP port, kept across restart(). */
+  readonly httpPort: number;
+  /** Kills the server (SIGKILL by default: 18.16's graceful stop takes ~5 s, and the data is deleted anyway) and removes its directory. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the server but keeps its data, to simulate an outage; restart() brings it back. */
+  down(signal?: NodeJS.Signals): Promise<void>;
+  /** `down('SIGKILL')`: a crash. */
+  kill9(): Promise<void>;
+  /** Starts the server again on the same ports with the same data, stopping it first if it runs. */
+  restart(): Promise<void>;
+}
+
+async function launchClickHouse(binary: string, dir: string, httpPort: number): Promise<ServerProcess> {
+  const server = spawnServer(binary, [`--config-file=${join(dir, 'config.xml')}`]);
+  await waitUntil(
+    () => clickhousePing(httpPort),
+    server,
+    `clickhouse-server on 127.0.0.1:${httpPort}`,
+    CLICKHOUSE_READY_TIMEOUT_MS,
+  );
+  return server;
+}
+
+/**
+ * Starts a throw-away clickhouse-server (Debian's 18.16 here) on free loopback ports, as the
+ * current user: it runs as root too (checked on 18.16), so CI needs no extra user.
+ */
+export async function startClickHouse(): Promise<ClickHouseServer> {
+  const binary = await ensureClickHouseBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'outbid-clickhouse-'));
+  await writeFile(join(dir, 'users.xml'), CLICKHOUSE_USERS);
+  let httpPort = 0;
+  let tcpPort = 0;
+  let current: ServerProcess | undefined;
+  // Another process may grab a port between freePort() and the server binding it: try a few.
+  for (let attempt = 1; current === undefined; attempt++) {
+    httpPort = await freePort();
+    tcpPort = await freePort();
+    await writeFile(join(dir, 'config.xml'), clickhouseConfig(dir, httpPort, tcpPort));
+    try {
+      current = await launchClickHouse(binary, dir, httpPort);
+    } catch (err) {
+      if (attempt >= 3) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+  const down = async (signal?: NodeJS.Signals) => {
+    const running = current;
+    current = undefined;
+    if (running !== undefined) await stopServer(running, signal);
+  };
+  return {
+    url: `http://127.0.0.1:${httpPort}`,
+    httpPort,
+    down,
+    kill9: () => down('SIGKILL'),
+    async stop(signal: NodeJS.Signals = 'SIGKILL') {
+      await down(signal);
+      await rm(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await down();
+      current = await launchClickHouse(binary, dir, httpPort);
     },
   };
 }
