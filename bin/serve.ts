@@ -13,7 +13,9 @@ import {
   seededRng,
   systemClock,
 } from '../core/index.ts';
+import { MemoryBudgetStore } from '../core/store/budget-memory-store.ts';
 import { RedisBudgetStore } from '../core/store/budget-redis-store.ts';
+import { MemoryFrequencyStore } from '../core/store/frequency-memory-store.ts';
 import { RedisFrequencyStore } from '../core/store/frequency-redis-store.ts';
 import { MemoryProfileStore } from '../core/store/memory-profile-store.ts';
 import { MemoryStateStore } from '../core/store/memory-store.ts';
@@ -82,8 +84,8 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       'WORKERS > 0 without REDIS_URL: scoring workers use request segments only (the embedded profile store lives in the main thread)',
     );
   }
-  // With Redis, budgets and caps are shared by every instance; without it buildApp keeps them in
-  // process (one instance; the budget ledger does not survive a restart).
+  // With Redis, budgets and caps are shared by every instance; without it they live in this
+  // process, the spend journaled under DATA_DIR so a restart or crash loses none of it.
   const shared = config.redisUrl
     ? {
         budgetStore: new RedisBudgetStore({
@@ -97,8 +99,14 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
           onError: (err) => log.error({ err }, 'frequency store'),
         }),
       }
-    : undefined;
-  if (shared) await Promise.all([shared.budgetStore.ready(), shared.frequencyStore.ready()]);
+    : {
+        budgetStore: new MemoryBudgetStore({
+          clock: systemClock,
+          journalPath: join(config.dataDir, 'budget-journal.jsonl'),
+        }),
+        frequencyStore: new MemoryFrequencyStore(),
+      };
+  await Promise.all([shared.budgetStore.ready(), shared.frequencyStore.ready()]);
   const sink = new MemoryEventSink();
   const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   const { app } = await buildApp({
@@ -138,8 +146,8 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       await sink.flush();
       await store.close();
       await profiles.close();
-      await shared?.budgetStore.close();
-      await shared?.frequencyStore.close();
+      await shared.budgetStore.close();
+      await shared.frequencyStore.close();
       log.info('stopped');
       process.exitCode = 0;
     } catch (err) {

@@ -99,6 +99,37 @@ describe('outbid serve (a real process)', () => {
     socket.destroy();
   });
 
+  it('keeps billed spend across a kill -9 without Redis (embedded budget journal)', async () => {
+    const dir = dataDir();
+    const env = { DATA_DIR: dir, OUTBID_ADMIN_KEY: 'k'.repeat(24), OUTBID_SECRET: 's'.repeat(32) };
+    const first = await start(env);
+    const res = await fetch(`http://127.0.0.1:${first.port}/openrtb2/bid`, { method: 'POST', body: BANNER });
+    const burl = new URL(
+      ((await res.json()) as { seatbid: { bid: { burl: string }[] }[] }).seatbid[0]!.bid[0]!.burl.replace(
+        '${AUCTION_PRICE}',
+        '1.2',
+      ).replace('${AUCTION_MIN_TO_WIN}', ''),
+    );
+    const bill = (port: number) => fetch(`http://127.0.0.1:${port}${burl.pathname}${burl.search}`);
+    expect(await (await bill(first.port)).json()).toEqual({ status: 'recorded' });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const again = await start(env);
+    // A retried billing after the restart is still a duplicate, and the spend is still there.
+    expect(await (await bill(again.port)).json()).toEqual({ status: 'duplicate' });
+    let spent = 0;
+    for (let i = 0; i < 30 && spent === 0; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const pacing = await fetch(`http://127.0.0.1:${again.port}/api/v1/pacing`, {
+        headers: { authorization: `Bearer ${'k'.repeat(24)}` },
+      });
+      spent = ((await pacing.json()) as { campaigns: Record<string, { spentMicros: number }> }).campaigns[
+        'cmp-display'
+      ]!.spentMicros;
+    }
+    expect(spent).toBe(1200);
+  });
+
   it('keeps campaigns in Redis when REDIS_URL is set', async () => {
     const prefix = `serve-test-${process.pid}-`;
     const s = await start({ DATA_DIR: dataDir(), REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix });

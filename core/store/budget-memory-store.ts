@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.ts';
+import { BudgetJournal, type JournalCampaign, type JournalLine } from './budget-journal.ts';
 import {
   type BudgetSpend,
   type BudgetStore,
@@ -23,7 +24,15 @@ export interface MemoryBudgetStoreOptions {
   clock: Clock;
   /** How long a billed bid id is remembered (default 24 h). */
   billedTtlMs?: number;
+  /**
+   * Keep spend in this write-ahead journal (`BudgetJournal`), so it survives a restart or crash:
+   * `settle` resolves once its record is on disk. Absent: spend lives in memory only (tests).
+   */
+  journalPath?: string;
 }
+
+/** Days of per-day spend a compacted journal keeps (today, and days a late billing may still name). */
+const JOURNAL_DAYS = 8;
 
 interface Lease {
   amount: number;
@@ -61,14 +70,31 @@ export class MemoryBudgetStore implements BudgetStore {
   readonly #billedTtlMs: number;
   readonly #campaigns = new Map<string, CampaignLedger>();
   #closed = false;
+  #journal: BudgetJournal | undefined;
+  /** Settles once the journal is replayed (at once without one); every call waits for it first. */
+  readonly #opened: Promise<void>;
 
   constructor(options: MemoryBudgetStoreOptions) {
     this.#clock = options.clock;
     this.#billedTtlMs = options.billedTtlMs ?? DEFAULT_BILLED_TTL_MS;
     checkBilledTtlMs(this.#billedTtlMs);
+    const path = options.journalPath;
+    this.#opened =
+      path === undefined
+        ? Promise.resolve()
+        : BudgetJournal.open(
+            path,
+            (line) => this.#replay(line),
+            () => this.#snapshot(),
+          ).then((journal) => {
+            this.#journal = journal;
+          });
+    // Reported by ready() and by every call; not an unhandled rejection meanwhile.
+    this.#opened.catch(() => undefined);
   }
 
   async lease(r: LeaseRequest): Promise<LeaseGrant> {
+    await this.#opened;
     this.#usable();
     checkLeaseRequest(r);
     const now = this.#clock.now();
@@ -112,6 +138,7 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   async settle(r: SettleRequest): Promise<SettleOutcome> {
+    await this.#opened;
     this.#usable();
     checkSettleRequest(r);
     const now = this.#clock.now();
@@ -123,8 +150,22 @@ export class MemoryBudgetStore implements BudgetStore {
     c.billed.set(r.bidId, now + this.#billedTtlMs);
     c.spent += r.costMicros;
     c.spentByDay.set(r.dayKey, (c.spentByDay.get(r.dayKey) ?? 0) + r.costMicros);
+    // Counted in memory first (a concurrent retry must see it), durable before the answer.
+    const durable = this.#journal?.append({
+      campaignId: r.campaignId,
+      dayKey: r.dayKey,
+      bidId: r.bidId,
+      costMicros: r.costMicros,
+      billedUntilMs: now + this.#billedTtlMs,
+    });
+    this.#settleLease(c, r, now);
+    await durable;
+    return 'recorded';
+  }
+
+  #settleLease(c: CampaignLedger, r: SettleRequest, now: number): void {
     const lease = this.#liveLease(c, `${r.holder}|${r.dayKey}`, r.leaseId, now);
-    if (lease === undefined) return 'recorded';
+    if (lease === undefined) return;
     lease.amount -= Math.min(r.costMicros, lease.amount);
     if (r.notifyHolder) {
       let inbox = c.inboxes.get(r.holder);
@@ -141,10 +182,10 @@ export class MemoryBudgetStore implements BudgetStore {
       // Lives as long as the lease did at push time: a live holder collects it before that.
       inbox.expiresAtMs = lease.expiresAtMs;
     }
-    return 'recorded';
   }
 
   async release(r: ReleaseRequest): Promise<number> {
+    await this.#opened;
     this.#usable();
     checkReleaseRequest(r);
     const c = this.#campaigns.get(r.campaignId);
@@ -157,6 +198,7 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   async spend(campaignId: string, dayKey: string): Promise<BudgetSpend> {
+    await this.#opened;
     this.#usable();
     checkSpendArgs(campaignId, dayKey);
     const c = this.#campaigns.get(campaignId);
@@ -178,11 +220,38 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   async ready(): Promise<void> {
+    await this.#opened;
     this.#usable();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#opened.catch(() => undefined);
+    await this.#journal?.close();
+  }
+
+  #replay(line: JournalLine): void {
+    const c = this.#ledger(line.campaignId);
+    if (line.k === 'c') {
+      c.spent = line.spentMicros;
+      for (const [day, micros] of Object.entries(line.spentByDay)) c.spentByDay.set(day, micros);
+      for (const [bidId, until] of Object.entries(line.billed)) c.billed.set(bidId, until);
+      return;
+    }
+    if (c.billed.has(line.bidId)) return;
+    c.billed.set(line.bidId, line.billedUntilMs);
+    c.spent += line.costMicros;
+    c.spentByDay.set(line.dayKey, (c.spentByDay.get(line.dayKey) ?? 0) + line.costMicros);
+  }
+
+  #snapshot(): JournalCampaign[] {
+    const now = this.#clock.now();
+    return [...this.#campaigns].map(([campaignId, c]) => {
+      const days = [...c.spentByDay].sort((a, b) => (a[0] < b[0] ? 1 : -1)).slice(0, JOURNAL_DAYS);
+      const billed: Record<string, number> = {};
+      for (const [bidId, until] of c.billed) if (until > now) billed[bidId] = until;
+      return { campaignId, spentMicros: c.spent, spentByDay: Object.fromEntries(days), billed };
+    });
   }
 
   #usable(): void {
