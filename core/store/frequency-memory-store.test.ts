@@ -35,6 +35,18 @@ describe('MemoryFrequencyStore', () => {
     expect(store.size).toBe(1);
   });
 
+  it('counts holds exactly when a short hold expires behind a longer one', async () => {
+    const store = new MemoryFrequencyStore();
+    const twice = { id: 'li:x', caps: [{ max: 2, windowSec: 3600 }] };
+    expect([...(await store.reserve('u1', [twice], T0, 'long', 10_000))]).toEqual([]);
+    expect([...(await store.reserve('u1', [twice], T0, 'short', 1_000))]).toEqual([]);
+    expect([...(await store.check('u1', [twice], T0 + 999))]).toEqual(['li:x']);
+    // 'short' has expired but sits behind the live 'long': one slot is free again.
+    expect([...(await store.check('u1', [twice], T0 + 1_000))]).toEqual([]);
+    expect([...(await store.reserve('u1', [twice], T0 + 1_000, 'next', 10_000))]).toEqual([]);
+    expect([...(await store.check('u1', [twice], T0 + 1_000))]).toEqual(['li:x']);
+  });
+
   it('refuses a maxUsers that is not a positive integer', () => {
     expect(() => new MemoryFrequencyStore({ maxUsers: 0 })).toThrow(RangeError);
     expect(() => new MemoryFrequencyStore({ maxUsers: 1.5 })).toThrow(RangeError);

@@ -45,9 +45,32 @@ function upperBound(times: readonly number[], bound: number): number {
   return lo;
 }
 
-function liveHolds(log: ScopeLog, nowMs: number, except?: string): number {
-  for (const [id, expiresAtMs] of log.holds) if (expiresAtMs <= nowMs) log.holds.delete(id);
+/**
+ * Live holds of a scope (except `except`). Holds sit in the Map in grant order, which is expiry
+ * order as long as every hold has the same TTL, so dropping expired ones from the front stops at
+ * the first live one: O(1) amortised even for a user with many holds. A hold with a shorter TTL
+ * behind a longer one is dropped late, which can only over-count; `exact` scans them all.
+ */
+function liveHolds(log: ScopeLog, nowMs: number, except?: string, exact = false): number {
+  for (const [id, expiresAtMs] of log.holds) {
+    if (expiresAtMs <= nowMs) log.holds.delete(id);
+    else if (!exact) break;
+  }
   return log.holds.size - (except !== undefined && log.holds.has(except) ? 1 : 0);
+}
+
+/** `full`, with the holds counted exactly before saying yes (the cheap count can only over-count). */
+function fullExactly(
+  log: ScopeLog | undefined,
+  scope: FrequencyScope,
+  nowMs: number,
+  except?: string,
+): boolean {
+  if (log === undefined) return full(undefined, scope, nowMs, 0);
+  return (
+    full(log, scope, nowMs, liveHolds(log, nowMs, except)) &&
+    full(log, scope, nowMs, liveHolds(log, nowMs, except, true))
+  );
 }
 
 /** True when one more impression (besides `holds` held slots) would break one of the scope's windows. */
@@ -98,7 +121,7 @@ export class MemoryFrequencyStore implements FrequencyStore {
     for (const scope of scopes) {
       if (scope.caps.length === 0) continue;
       const log = user?.scopes.get(scope.id);
-      if (full(log, scope, nowMs, log === undefined ? 0 : liveHolds(log, nowMs))) capped.push(scope.id);
+      if (fullExactly(log, scope, nowMs)) capped.push(scope.id);
     }
     return capped.length === 0 ? NONE_CAPPED : new Set(capped);
   }
@@ -119,8 +142,7 @@ export class MemoryFrequencyStore implements FrequencyStore {
     for (const scope of scopes) {
       if (scope.caps.length === 0) continue;
       const log = existing?.scopes.get(scope.id);
-      if (full(log, scope, nowMs, log === undefined ? 0 : liveHolds(log, nowMs, holdId)))
-        capped.push(scope.id);
+      if (fullExactly(log, scope, nowMs, holdId)) capped.push(scope.id);
     }
     if (capped.length > 0) return new Set(capped);
     const user = this.#write(userKey, nowMs);
@@ -167,7 +189,7 @@ export class MemoryFrequencyStore implements FrequencyStore {
       const stale = upperBound(log.times, nowMs - longestMs);
       log.times.splice(0, stale);
       log.ids.splice(0, stale);
-      if (full(log, scope, nowMs, liveHolds(log, nowMs))) {
+      if (fullExactly(log, scope, nowMs)) {
         outcomes.push('capped');
         continue;
       }
