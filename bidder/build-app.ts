@@ -6,7 +6,7 @@ import { MemoryBudgetStore } from '../core/store/budget-memory-store.ts';
 import type { BudgetStore } from '../core/store/budget-store.ts';
 import { MemoryFrequencyStore } from '../core/store/frequency-memory-store.ts';
 import type { FrequencyStore } from '../core/store/frequency-store.ts';
-import type { EventSink } from '../reporting/index.ts';
+import type { ClickHouse, EventSink } from '../reporting/index.ts';
 import { CampaignIndex } from './campaign-index.ts';
 import { BidderErrors } from './errors.ts';
 import { BidGates } from './gates/bid-gates.ts';
@@ -19,6 +19,8 @@ import { healthRoutes } from './routes/health.ts';
 import { noticeRoutes } from './routes/notices.ts';
 import { pacingApi } from './routes/pacing-api.ts';
 import { profilesApi } from './routes/profiles-api.ts';
+import { reportsApi } from './routes/reports-api.ts';
+import { trackingRoutes } from './routes/tracking.ts';
 import { BidWorkerPool } from './workers/bid-worker-pool.ts';
 
 /** Everything the app is built from; the composition root (CLI) or a test supplies it. */
@@ -26,6 +28,8 @@ export interface AppDeps {
   config: Config;
   store: StateStore;
   sink: EventSink;
+  /** The ClickHouse the sink writes to, for `/api/v1/reports`; absent: reports answer REPORT_UNAVAILABLE. */
+  clickhouse?: ClickHouse;
   clock: Clock;
   rng: Rng;
   /** HMAC key for notice URLs. */
@@ -57,7 +61,7 @@ export interface AppDeps {
     /** Largest batch per task (1 = one hop per request, for the hop-design benchmark). */
     maxBatch?: number;
     /** Redis holding user profiles; each worker opens its own connection. Absent: workers score without profiles. */
-    redis?: { url: string; prefix: string };
+    redis?: { url: string; prefix: string; cluster?: boolean };
   };
 }
 
@@ -223,6 +227,14 @@ export async function buildApp(deps: AppDeps): Promise<Bidder> {
       pool?.observe(lineItemId, outcome);
     },
   });
+  await app.register(trackingRoutes, {
+    config,
+    sink: deps.sink,
+    signer,
+    ledger: new NoticeLedger(config.noticeDedupTtlSec * 1000),
+    clock,
+  });
+  await app.register(reportsApi, { config, clickhouse: deps.clickhouse });
   await index.start();
   // The first bids must find budget leased, not a lease on its way.
   await gates.warm();

@@ -21,7 +21,84 @@ import { MemoryProfileStore } from '../core/store/memory-profile-store.ts';
 import { MemoryStateStore } from '../core/store/memory-store.ts';
 import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
 import { RedisStateStore } from '../core/store/redis-store.ts';
-import { MemoryEventSink } from '../reporting/index.ts';
+import {
+  type ClickHouse,
+  ClickHouseEventSink,
+  type EventSink,
+  MemoryEventSink,
+  migrate,
+  openClickHouse,
+  RefreshScheduler,
+  reconnectingClickHouse,
+} from '../reporting/index.ts';
+
+/**
+ * The event sink of `outbid serve`: ClickHouse (the server at CLICKHOUSE_URL, else the embedded
+ * engine under DATA_DIR/clickhouse), migrated at start, with the durable spool under
+ * DATA_DIR/spool and the attribution + exact rollup refresh; or memory with EVENT_SINK=memory.
+ */
+async function openSink(
+  config: Config,
+  log: pino.Logger,
+): Promise<{ sink: EventSink; ch?: ClickHouse; close: () => Promise<void> }> {
+  if (config.eventSink === 'memory') {
+    const sink = new MemoryEventSink();
+    return { sink, close: () => sink.flush() };
+  }
+  const settings = {
+    url: config.clickhouseUrl,
+    user: config.clickhouseUser,
+    password: config.clickhousePassword,
+    database: config.clickhouseDatabase,
+    dataDir: config.dataDir,
+  };
+  const migrated = async (ch: ClickHouse) => {
+    const { applied } = await migrate(ch, { clock: systemClock });
+    log.info(
+      { driver: ch.driver, version: ch.version, database: ch.database, applied: applied.map((m) => m.name) },
+      'ClickHouse ready',
+    );
+  };
+  let ch: ClickHouse;
+  if (config.clickhouseUrl === undefined) {
+    // The embedded engine is part of this process: failing to open it (data directory locked by
+    // another process) is a deployment error, reported at start.
+    ch = await openClickHouse(settings);
+    await migrated(ch);
+  } else {
+    // A server may be down when we start: bid and spool meanwhile, connect and migrate when it is up.
+    ch = reconnectingClickHouse({
+      connect: () => openClickHouse(settings),
+      onConnect: migrated,
+      database: config.clickhouseDatabase,
+      onError: (err) => log.error({ err }, 'ClickHouse not reachable yet; events are spooled'),
+    });
+  }
+  const sink = await ClickHouseEventSink.open({
+    ch,
+    dataDir: config.dataDir,
+    onError: (err) => log.error({ err }, 'event sink'),
+  });
+  const scheduler = new RefreshScheduler({
+    ch,
+    clock: systemClock,
+    attribution: config.attribution,
+    intervalMs: config.rollupRefreshSec * 1000,
+    lookbackHours: config.rollupLookbackHours,
+    onError: (err) => log.error({ err }, 'attribution/rollup refresh'),
+  });
+  scheduler.start();
+  return {
+    sink,
+    ch,
+    close: async () => {
+      await scheduler.stop();
+      // Spools what is buffered and tries one delivery; the rest is replayed by the next start.
+      await sink.close();
+      await ch.close();
+    },
+  };
+}
 
 /** Reads OUTBID_SECRET, or the per-DATA_DIR secret file, creating it (0600) on first start. */
 async function resolveSecret(config: Config, log: pino.Logger): Promise<string> {
@@ -62,6 +139,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     ? new RedisStateStore({
         url: config.redisUrl,
         prefix: config.redisPrefix,
+        cluster: config.redisCluster,
         onError: (err) => log.error({ err }, 'state store'),
       })
     : new MemoryStateStore({
@@ -75,6 +153,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     ? new RedisProfileStore({
         url: config.redisUrl,
         prefix: config.redisPrefix,
+        cluster: config.redisCluster,
         onError: (err) => log.error({ err }, 'profile store'),
       })
     : new MemoryProfileStore({ clock: systemClock });
@@ -91,11 +170,13 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
         budgetStore: new RedisBudgetStore({
           url: config.redisUrl,
           prefix: config.redisPrefix,
+          cluster: config.redisCluster,
           onError: (err) => log.error({ err }, 'budget store'),
         }),
         frequencyStore: new RedisFrequencyStore({
           url: config.redisUrl,
           prefix: config.redisPrefix,
+          cluster: config.redisCluster,
           onError: (err) => log.error({ err }, 'frequency store'),
         }),
       }
@@ -107,12 +188,14 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
         frequencyStore: new MemoryFrequencyStore(),
       };
   await Promise.all([shared.budgetStore.ready(), shared.frequencyStore.ready()]);
-  const sink = new MemoryEventSink();
+  const events = await openSink(config, log);
+  const sink = events.sink;
   const idPrefix = `${randomBytes(6).toString('base64url')}-`;
   const { app } = await buildApp({
     config,
     store,
     sink,
+    ...(events.ch !== undefined && { clickhouse: events.ch }),
     clock: systemClock,
     rng: seededRng(randomBytes(4).readUInt32LE(0)),
     secret,
@@ -126,7 +209,9 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
       taskTimeoutMs: config.workerTaskTimeoutMs,
       seed: randomBytes(4).readUInt32LE(0),
       idPrefix: `${idPrefix}w`,
-      ...(config.redisUrl !== undefined && { redis: { url: config.redisUrl, prefix: config.redisPrefix } }),
+      ...(config.redisUrl !== undefined && {
+        redis: { url: config.redisUrl, prefix: config.redisPrefix, cluster: config.redisCluster },
+      }),
     },
   });
   await app.listen({ host: config.host, port: config.port });
@@ -143,7 +228,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     timer.unref();
     try {
       await app.close();
-      await sink.flush();
+      await events.close();
       await store.close();
       await profiles.close();
       await shared.budgetStore.close();

@@ -27,6 +27,7 @@ const EnvSchema = Type.Object({
   DATA_DIR: Type.String({ default: './data', minLength: 1 }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_PREFIX: Type.String({ default: '' }),
+  REDIS_CLUSTER: Type.Boolean({ default: false }),
   OUTBID_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   SEAT_ID: Type.String({ default: 'outbid', minLength: 1 }),
@@ -54,7 +55,31 @@ const EnvSchema = Type.Object({
   FREQUENCY_UNKNOWN_USERS: Type.Enum(['block', 'allow'], { default: 'block' }),
   PACING_CURVE: Type.Enum(['uniform', 'traffic'], { default: 'uniform' }),
   INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$' })),
+  EVENT_SINK: Type.Enum(['clickhouse', 'memory'], { default: 'clickhouse' }),
+  CLICKHOUSE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  CLICKHOUSE_USER: Type.String({ default: 'default', minLength: 1 }),
+  CLICKHOUSE_PASSWORD: Type.String({ default: '' }),
+  CLICKHOUSE_DATABASE: Type.String({ default: 'outbid', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+  ROLLUP_REFRESH_SEC: Type.Integer({ default: 60, minimum: 0, maximum: 86_400 }),
+  ROLLUP_LOOKBACK_HOURS: Type.Integer({ default: 3, minimum: 1, maximum: 24 * 31 }),
+  ATTRIBUTION_CLICK_WINDOW_SEC: Type.Integer({ default: 604_800, minimum: 0, maximum: 90 * 86_400 }),
+  ATTRIBUTION_VIEW_WINDOW_SEC: Type.Integer({ default: 86_400, minimum: 0, maximum: 90 * 86_400 }),
+  ATTRIBUTION_WINDOWS: Type.String({ default: '{}' }),
 });
+
+const WindowSchema = Type.Object(
+  {
+    clickSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86_400 })),
+    viewSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86_400 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Attribution windows of one campaign, seconds. */
+export interface AttributionWindow {
+  clickSec: number;
+  viewSec: number;
+}
 
 /** The validated configuration. */
 export interface Config {
@@ -65,6 +90,8 @@ export interface Config {
   dataDir: string;
   redisUrl: string | undefined;
   redisPrefix: string;
+  /** REDIS_URL names the seed nodes of a Redis Cluster (comma-separated); every store uses an ioredis Cluster. */
+  redisCluster: boolean;
   /** HMAC key for notice URLs; undefined means "generate one per DATA_DIR" (single-instance use only). */
   secret: string | undefined;
   logLevel: string;
@@ -111,6 +138,19 @@ export interface Config {
   pacingCurve: 'uniform' | 'traffic';
   /** This process's name in budget leases (default host-pid-start); unique per running instance. */
   instanceId: string | undefined;
+  /** Where `outbid serve` sends events: ClickHouse (embedded or CLICKHOUSE_URL) or memory only. */
+  eventSink: 'clickhouse' | 'memory';
+  /** ClickHouse server (http(s)://host:8123); undefined means the embedded engine under DATA_DIR/clickhouse. */
+  clickhouseUrl: string | undefined;
+  clickhouseUser: string;
+  clickhousePassword: string;
+  clickhouseDatabase: string;
+  /** Period of the attribution + exact hourly rollup refresh inside serve; 0 disables it. */
+  rollupRefreshSec: number;
+  /** Hours back each refresh recomputes (late events and conversions land in them). */
+  rollupLookbackHours: number;
+  /** Default attribution windows and per-campaign overrides. */
+  attribution: { defaults: AttributionWindow; campaigns: Readonly<Record<string, AttributionWindow>> };
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -125,11 +165,17 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values never appear in an error message. */
-const SECRETS: ReadonlySet<string> = new Set(['OUTBID_SECRET', 'PROFILE_SALT', 'OUTBID_ADMIN_KEY']);
+const SECRETS: ReadonlySet<string> = new Set([
+  'OUTBID_SECRET',
+  'PROFILE_SALT',
+  'OUTBID_ADMIN_KEY',
+  'CLICKHOUSE_PASSWORD',
+]);
 
 const ajv = new Ajv({ coerceTypes: true, allErrors: true, useDefaults: true, strict: false });
 const validateEnv = ajv.compile<Static<typeof EnvSchema>>(EnvSchema as object);
 const validateExchange = ajv.compile<ExchangeConfig>(ExchangeSchema as object);
+const validateWindow = ajv.compile<Static<typeof WindowSchema>>(WindowSchema as object);
 
 function describe(e: ErrorObject): string {
   return e.keyword === 'enum'
@@ -143,6 +189,57 @@ function parseJson(name: string, text: string, problems: string[]): unknown {
   } catch (err) {
     problems.push(`${name}: not valid JSON (${(err as Error).message})`);
     return undefined;
+  }
+}
+
+/** A Redis URL without its password, for messages. */
+function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '';
+    return u.toString();
+  } catch {
+    return JSON.stringify(url);
+  }
+}
+
+/** REDIS_CLUSTER and the seed list it reads from REDIS_URL (README "Redis Cluster"). */
+function redisClusterProblems(e: Static<typeof EnvSchema>, problems: string[]): void {
+  const urls = (e.REDIS_URL ?? '').split(',').map((u) => u.trim());
+  if (e.REDIS_CLUSTER !== true) {
+    if (urls.length > 1)
+      problems.push('REDIS_URL: a comma-separated list of seed nodes needs REDIS_CLUSTER=true');
+    return;
+  }
+  if (e.REDIS_URL === undefined) {
+    problems.push('REDIS_CLUSTER: needs REDIS_URL, one or more comma-separated seed nodes redis://host:port');
+  }
+  const schemes = new Set<string>();
+  for (const url of e.REDIS_URL === undefined ? [] : urls) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      problems.push(`REDIS_URL: seed ${redactRedisUrl(url)} is not a URL`);
+      continue;
+    }
+    schemes.add(u.protocol);
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+      problems.push(`REDIS_URL: seed ${redactRedisUrl(url)} must start with redis:// or rediss://`);
+    } else if (u.hostname === '') problems.push(`REDIS_URL: seed ${redactRedisUrl(url)} has no host`);
+    else if (!['', '/', '/0'].includes(u.pathname)) {
+      problems.push(
+        `REDIS_URL: seed ${redactRedisUrl(url)} names a database; a Redis Cluster has database 0 only`,
+      );
+    }
+  }
+  if (schemes.size > 1) problems.push('REDIS_URL: seeds mix redis:// and rediss://');
+  if (/[{}]/.test(e.REDIS_PREFIX ?? '')) {
+    // Keys carry their own hash tags ({outbid}, {c:<id>}, {<user>}); Redis hashes only the first
+    // {…} of a key, so a tag in the prefix would put every key of the deployment in one slot.
+    problems.push(
+      'REDIS_PREFIX: must not contain { or } with REDIS_CLUSTER=true (it would put every key in one slot)',
+    );
   }
 }
 
@@ -209,6 +306,37 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     }
   }
 
+  const attributionDefaults: AttributionWindow = {
+    clickSec: e.ATTRIBUTION_CLICK_WINDOW_SEC ?? 604_800,
+    viewSec: e.ATTRIBUTION_VIEW_WINDOW_SEC ?? 86_400,
+  };
+  const attributionCampaigns: Record<string, AttributionWindow> = {};
+  const aw = parseJson('ATTRIBUTION_WINDOWS', String(e.ATTRIBUTION_WINDOWS ?? '{}'), problems);
+  if (aw !== undefined) {
+    if (typeof aw !== 'object' || aw === null || Array.isArray(aw)) {
+      problems.push(
+        'ATTRIBUTION_WINDOWS: must be a JSON object like {"camp-1":{"clickSec":86400,"viewSec":3600}}',
+      );
+    } else {
+      for (const [campaign, value] of Object.entries(aw)) {
+        if (validateWindow(value)) {
+          attributionCampaigns[campaign] = {
+            clickSec: value.clickSec ?? attributionDefaults.clickSec,
+            viewSec: value.viewSec ?? attributionDefaults.viewSec,
+          };
+        } else {
+          for (const err of validateWindow.errors ?? []) {
+            problems.push(
+              `ATTRIBUTION_WINDOWS.${campaign}${err.instancePath.replaceAll('/', '.')}: ${describe(err)}`,
+            );
+          }
+        }
+      }
+    }
+  }
+
+  redisClusterProblems(e, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host: e.HOST,
@@ -217,6 +345,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    redisCluster: e.REDIS_CLUSTER,
     secret: e.OUTBID_SECRET,
     logLevel: e.LOG_LEVEL,
     seatId: e.SEAT_ID,
@@ -244,5 +373,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     frequencyUnknownUsers: e.FREQUENCY_UNKNOWN_USERS as 'block' | 'allow',
     pacingCurve: e.PACING_CURVE as 'uniform' | 'traffic',
     instanceId: e.INSTANCE_ID,
+    eventSink: e.EVENT_SINK as 'clickhouse' | 'memory',
+    clickhouseUrl: e.CLICKHOUSE_URL,
+    clickhouseUser: e.CLICKHOUSE_USER,
+    clickhousePassword: e.CLICKHOUSE_PASSWORD,
+    clickhouseDatabase: e.CLICKHOUSE_DATABASE,
+    rollupRefreshSec: e.ROLLUP_REFRESH_SEC,
+    rollupLookbackHours: e.ROLLUP_LOOKBACK_HOURS,
+    attribution: { defaults: attributionDefaults, campaigns: attributionCampaigns },
   };
 }

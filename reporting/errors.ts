@@ -78,4 +78,28 @@ export const ReportingErrors = {
       'The in-memory backlog hit its limit (spool unwritable for long); the newest events were dropped',
   },
   SINK_CLOSED: { code: 'SINK_CLOSED', statusCode: 500, description: 'An event was emitted after close()' },
+  TRACK_BAD_SIGNATURE: {
+    code: 'TRACK_BAD_SIGNATURE',
+    statusCode: 400,
+    description:
+      'An impression or click URL whose ids, user key or landing URL do not match its signature (never redirected)',
+  },
+  TRACK_BAD_CONVERSION: {
+    code: 'TRACK_BAD_CONVERSION',
+    statusCode: 400,
+    description:
+      'A conversion postback without click_id, imp_id or user_id, or with a malformed value, an unknown currency or an over-long id',
+  },
+  REPORT_NOT_FOUND: { code: 'REPORT_NOT_FOUND', statusCode: 404, description: 'No report by that name' },
+  REPORT_BAD_PARAMS: {
+    code: 'REPORT_BAD_PARAMS',
+    statusCode: 400,
+    description:
+      'Report parameters missing or invalid (dates, ids, grain, dimension, format); the message names the parameter',
+  },
+  REPORT_UNAVAILABLE: {
+    code: 'REPORT_UNAVAILABLE',
+    statusCode: 503,
+    description: 'Reports need ClickHouse (EVENT_SINK=clickhouse), or the query failed; details are logged',
+  },
 } as const satisfies Record<string, ErrorDef>;

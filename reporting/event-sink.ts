@@ -1,3 +1,5 @@
+import type { ConversionEvent, TrackEvent } from './sink/reporting-event.ts';
+
 /**
  * Events emitted by the bidder. `ClickHouseEventSink` (reporting/sink/) records them durably in
  * ClickHouse; the in-memory sink keeps them for tests and the process's lifetime.
@@ -25,7 +27,9 @@ export type OutbidEvent =
       /** The audience segment the bid targeted, for the hourly rollup. */
       segment?: string;
     }
-  | NoticeEvent;
+  | NoticeEvent
+  | TrackEvent
+  | ConversionEvent;
 
 /** A win, billing or loss notice, verified. `clearingMicros` is in the account currency. */
 export interface NoticeEvent {
@@ -49,6 +53,12 @@ export interface NoticeEvent {
 /** Where events go. `emit` must be cheap and never throw on the bid path. */
 export interface EventSink {
   emit(event: OutbidEvent): void;
+  /**
+   * Resolves once the event is durably recorded (fsync'd spool or acknowledged insert), so a caller
+   * may acknowledge it (billing notice, conversion postback) and a `kill -9` loses none. Sinks
+   * without it are treated as durable on `emit`.
+   */
+  emitDurable?(event: OutbidEvent): Promise<void>;
   /** Delivers everything emitted so far (called on shutdown). */
   flush(): Promise<void>;
 }
@@ -73,6 +83,10 @@ export class MemoryEventSink implements EventSink {
     else this.#size++;
     this.#ring[this.#next] = event;
     this.#next = (this.#next + 1) % this.#ring.length;
+  }
+  /** Memory is as durable as this sink gets: recorded once held. */
+  async emitDurable(event: OutbidEvent): Promise<void> {
+    this.emit(event);
   }
   async flush(): Promise<void> {}
   /** The held events, oldest first (a copy). */

@@ -2,6 +2,7 @@ import { renderMarkup } from '../../creative/index.ts';
 import type { Bid, BidRequest, BidResponse } from '../../openrtb/index.ts';
 import type { OutbidEvent } from '../../reporting/index.ts';
 import type { NoticeSigner } from '../notices/notice-signer.ts';
+import { type TrackingFields, trackingQueries } from '../notices/tracking-signer.ts';
 import type { PlannedBid } from './decide.ts';
 
 /** What turning decisions into a BidResponse needs. */
@@ -16,6 +17,44 @@ export interface ResponseContext {
   readonly exchange: string;
   /** `bid.exp` when the imp sets none shorter: how long the bid's budget reservation lasts. */
   readonly bidExpirySec: number;
+  /** The user's key (`profileKeyHash`, first of buyeruid/user.id/IFA), carried in tracking URLs for attribution by user id. */
+  readonly userKey?: string | undefined;
+}
+
+const CDATA_CLICK = /<!\[CDATA\[\{\{CLICK_URL\}\}\]\]>/g;
+
+function escapeAttr(url: string): string {
+  return url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+/**
+ * The markup of a banner, video or audio bid with our tracking: `{{CLICK_URL}}` becomes the signed
+ * click URL (raw inside CDATA, where an entity would not be decoded; escaped elsewhere), and the
+ * impression pixel is added — an `<img>` after HTML, an `<Impression>` in each VAST `<InLine>`.
+ * No pixel where it would break a secure imp (plain-http PUBLIC_URL on `imp.secure=1`).
+ */
+function trackedMarkup(
+  markup: string,
+  isVast: boolean,
+  ctx: ResponseContext,
+  tf: TrackingFields,
+  landingUrl: string,
+  noPixel: boolean,
+): string {
+  const q = trackingQueries(ctx.signer, tf, landingUrl);
+  const clickUrl = `${ctx.publicUrl}/track/click?${q.click}`;
+  const pixelUrl = noPixel ? undefined : `${ctx.publicUrl}/track/impression?${q.impression}`;
+  let out = markup.includes('{{CLICK_URL}}')
+    ? markup
+        .replace(CDATA_CLICK, () => `<![CDATA[${clickUrl}]]>`)
+        .replaceAll('{{CLICK_URL}}', escapeAttr(clickUrl))
+    : markup;
+  if (pixelUrl === undefined || out === '') return out;
+  if (isVast)
+    out = out.replace(/<InLine>/g, () => `<InLine><Impression><![CDATA[${pixelUrl}]]></Impression>`);
+  else
+    out += `<img src="${escapeAttr(pixelUrl)}" width="1" height="1" alt="" style="position:absolute;left:-9999px">`;
+  return out;
 }
 
 /** What the budget, pacing and frequency gates need of a built bid (bidder/gates). */
@@ -78,6 +117,17 @@ export function buildBidResponse(
       at: req.at ?? 2,
     });
     const g = gateMarker(id);
+    const tf: TrackingFields = {
+      bid: id,
+      imp: p.imp.id,
+      li: li.lineItem.id,
+      c: li.campaign.id,
+      cr: c.id,
+      x: ctx.exchange,
+      ts: ctx.nowMs,
+      u: ctx.userKey ?? '',
+    };
+    const insecurePixel = p.imp.secure === 1 && !ctx.publicUrl.startsWith('https:');
     const exp =
       p.imp.exp !== undefined && p.imp.exp > 0 ? Math.min(p.imp.exp, ctx.bidExpirySec) : ctx.bidExpirySec;
     const bid: Bid = {
@@ -87,7 +137,18 @@ export function buildBidResponse(
       nurl: `${ctx.publicUrl}/notice/win?${q}${g}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
       burl: `${ctx.publicUrl}/notice/billing?${q}${g}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}`,
       lurl: `${ctx.publicUrl}/notice/loss?${q}${g}&price=\${AUCTION_PRICE}&loss=\${AUCTION_LOSS}&mtw=\${AUCTION_MIN_TO_WIN}`,
-      adm: p.fit.nativeAdm ?? renderMarkup(c, c.landingUrl),
+      adm:
+        p.fit.nativeAdm ??
+        (c.markup === undefined
+          ? renderMarkup(c, c.landingUrl)
+          : trackedMarkup(
+              c.markup,
+              p.fit.mtype === 2 || p.fit.mtype === 3,
+              ctx,
+              tf,
+              c.landingUrl,
+              insecurePixel,
+            )),
       adomain: [...c.adomain],
       cid: li.campaign.id,
       crid: c.id,

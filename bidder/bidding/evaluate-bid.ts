@@ -133,6 +133,7 @@ export function finishBid(
     currencyRates: config.currencyRates,
     exchange,
     bidExpirySec: config.bidExpirySec,
+    userKey: frequencyUserKey(user.profileKeys),
   });
   return {
     kind: 'bid',

@@ -57,6 +57,16 @@ export class NoticeSigner {
     return h.digest().subarray(0, 16);
   }
 
+  /**
+   * HMAC-SHA256 (128 bits, base64url) of `message` under this secret, domain-separated by `purpose`,
+   * for other signed URLs of ours (tracking-signer.ts) that must not be interchangeable with notices.
+   */
+  tag(purpose: string, message: string): string {
+    const h = createHmac('sha256', this.#secret);
+    h.update(`${purpose}\x1e${message}`);
+    return h.digest().subarray(0, 16).toString('base64url');
+  }
+
   /** The signed gate parameters (`&r=…&u=…&gs=…`) to append to a bid's notice query. */
   gateQuery(f: GateFields): string {
     return `&r=${encodeURIComponent(f.r)}&u=${encodeURIComponent(f.u)}&gs=${this.#gateMac(f).toString('base64url')}`;

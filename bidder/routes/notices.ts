@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import type { Clock } from '../../core/index.ts';
-import type { EventSink } from '../../reporting/index.ts';
+import type { EventSink, NoticeEvent } from '../../reporting/index.ts';
 import { BidderErrors } from '../errors.ts';
 import type { BidGates } from '../gates/bid-gates.ts';
 import type { BidderMetrics } from '../metrics.ts';
@@ -121,7 +121,7 @@ export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions):
           return { status: 'duplicate' };
         }
       } else if (kind === 'loss') o.gates.lost(f);
-      o.sink.emit({
+      const event: NoticeEvent = {
         type: kind,
         ts: now,
         bidId: f.bid,
@@ -131,7 +131,11 @@ export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions):
         creativeId: f.cr,
         clearingMicros: price === undefined ? undefined : Math.round(price * rate),
         lossCode: kind === 'loss' && Number.isInteger(lossRaw) ? lossRaw : undefined,
-      });
+      };
+      // Billing is money: the 200 goes out only once the event is durable (fsync'd spool), so an
+      // acknowledged notice survives a kill -9 (tests/reporting/serve-clickhouse.test.ts).
+      if (kind === 'billing' && o.sink.emitDurable !== undefined) await o.sink.emitDurable(event);
+      else o.sink.emit(event);
       o.metrics.notices.labels(kind, 'ok').inc();
       learn(kind, f, price, q.mtw, Number.isInteger(lossRaw) ? lossRaw : undefined, rate, now);
       return { status: 'recorded' };

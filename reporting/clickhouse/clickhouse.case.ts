@@ -174,9 +174,11 @@ export function clickhouseContract(name: string, open: OpenClickHouse): void {
         '1_events',
         '2_events_hourly_live',
         '3_events_hourly',
+        '4_events_user_key',
+        '5_attributions',
       ]);
       const second = await migrate(ch, { clock });
-      expect(second).toEqual({ applied: [], alreadyApplied: 3 });
+      expect(second).toEqual({ applied: [], alreadyApplied: 5 });
       const recorded = await ch.query<{ version: number; name: string; applied_at: string }>(
         'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
       );
@@ -184,12 +186,14 @@ export function clickhouseContract(name: string, open: OpenClickHouse): void {
         { version: 1, name: 'events', applied_at: '2026-01-31 23:30:00' },
         { version: 2, name: 'events_hourly_live', applied_at: '2026-01-31 23:30:00' },
         { version: 3, name: 'events_hourly', applied_at: '2026-01-31 23:30:00' },
+        { version: 4, name: 'events_user_key', applied_at: '2026-01-31 23:30:00' },
+        { version: 5, name: 'attributions', applied_at: '2026-01-31 23:30:00' },
       ]);
       const dir = mkdtempSync(join(tmpdir(), 'outbid-migrations-'));
       try {
         cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
         writeFileSync(
-          join(dir, '004_extra.sql'),
+          join(dir, '099_extra.sql'),
           'CREATE TABLE IF NOT EXISTS extra (x UInt8) ENGINE = MergeTree ORDER BY x;\n',
         );
         expect((await migrate(ch, { clock, dir })).applied.map((m) => m.name)).toEqual(['extra']);

@@ -4,7 +4,10 @@ import type { ClickHouse } from './clickhouse.ts';
 const HOUR_MS = 3_600_000;
 
 /**
- * Dedups by event_id inside the window (first copy wins, by ts_ms), then aggregates. A copy whose
+ * Dedups by event_id inside the window (first copy wins, by ts_ms), then aggregates. Conversions
+ * come from `attributions` (bucketed by conversion time under the touch's campaign, line item,
+ * creative, segment and exchange); raw conversion events count only when their emitter already
+ * named a campaign (postbacks do not: refreshAttribution attributes them). A copy whose
  * ts falls outside the window (a notice retried across the window's edge) is not seen here; the
  * sink derives notice ids and ts from the notice, so in practice copies are seconds apart.
  */
@@ -41,6 +44,21 @@ FROM
     FROM events
     WHERE ts >= {from:DateTime} AND ts < {to:DateTime}
     GROUP BY event_id
+    HAVING NOT (e_type = 'conversion' AND e_campaign_id = '')
+    UNION ALL
+    SELECT
+        conversion_event_id AS event_id,
+        conversion_ts AS first_ts,
+        'conversion' AS e_type,
+        campaign_id AS e_campaign_id,
+        line_item_id AS e_line_item_id,
+        creative_id AS e_creative_id,
+        segment AS e_segment,
+        exchange AS e_exchange,
+        toInt64(0) AS e_spend_micros,
+        value_micros AS e_value_micros
+    FROM attributions FINAL
+    WHERE conversion_ts >= {from:DateTime} AND conversion_ts < {to:DateTime}
 )
 GROUP BY hour, campaign_id, line_item_id, creative_id, segment, exchange`;
 

@@ -21,6 +21,8 @@ describe('loadMigrations', () => {
       [1, 'events'],
       [2, 'events_hourly_live'],
       [3, 'events_hourly'],
+      [4, 'events_user_key'],
+      [5, 'attributions'],
     ]);
     for (const f of files) expect(f.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -66,6 +68,15 @@ describe('planMigrations', () => {
       'CREATE TABLE IF NOT EXISTS events_hourly_live ON CLUSTER prod AS events_hourly_live_local',
       'CREATE TABLE IF NOT EXISTS events_hourly_local ON CLUSTER prod',
       'CREATE TABLE IF NOT EXISTS events_hourly ON CLUSTER prod AS events_hourly_local',
+      'CREATE TABLE IF NOT EXISTS attributions_local ON CLUSTER prod',
+      'CREATE TABLE IF NOT EXISTS attributions ON CLUSTER prod AS attributions_local',
+    ]);
+    // A column added to a clustered table goes on the local and the Distributed table.
+    expect(plan[4]!.statements).toEqual([
+      'ALTER TABLE events_local ON CLUSTER prod ADD COLUMN IF NOT EXISTS user_key String',
+      'ALTER TABLE events ON CLUSTER prod ADD COLUMN IF NOT EXISTS user_key String',
+      'ALTER TABLE events_local ON CLUSTER prod ADD COLUMN IF NOT EXISTS conversion_id String',
+      'ALTER TABLE events ON CLUSTER prod ADD COLUMN IF NOT EXISTS conversion_id String',
     ]);
     const events = plan[1]!.statements;
     expect(events[0]).toContain(

@@ -88,6 +88,8 @@ function splitStatements(sql: string): Statement[] {
 }
 
 const CREATE_TABLE = /^CREATE TABLE IF NOT EXISTS (\w+)\s*\(/;
+/** `ALTER TABLE t [ON CLUSTER c] ADD COLUMN IF NOT EXISTS col Type`: 18.16 lacks the IF NOT EXISTS, so `migrate` checks system.columns itself. */
+const ADD_COLUMN = /^ALTER TABLE (\w+)( ON CLUSTER \w+)? ADD COLUMN IF NOT EXISTS (\w+) ([\s\S]+)$/;
 const CREATE_MV = /^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS\b/;
 const ENGINE = /ENGINE = (Replacing|Summing|Aggregating|Collapsing)?MergeTree(?:\(([^)]*)\))?/;
 
@@ -137,9 +139,18 @@ function clusterStatements(stmt: Statement, ctx: ClusterContext): string[] {
     );
     return [sql];
   }
+  const add = ADD_COLUMN.exec(stmt.sql);
+  if (add !== null && add[2] === undefined && ctx.tables.has(add[1]!)) {
+    // The column goes on the shard-local table and on the Distributed table over it.
+    const [, name, , column, type] = add;
+    return [
+      `ALTER TABLE ${name}_local ON CLUSTER ${cluster} ADD COLUMN IF NOT EXISTS ${column} ${type}`,
+      `ALTER TABLE ${name} ON CLUSTER ${cluster} ADD COLUMN IF NOT EXISTS ${column} ${type}`,
+    ];
+  }
   throw errorFrom(
     ReportingErrors.CH_MIGRATION_INVALID,
-    `cannot generate cluster DDL for: ${stmt.sql.slice(0, 60)} (only CREATE TABLE / MATERIALIZED VIEW IF NOT EXISTS)`,
+    `cannot generate cluster DDL for: ${stmt.sql.slice(0, 60)} (only CREATE TABLE / MATERIALIZED VIEW IF NOT EXISTS, ALTER TABLE … ADD COLUMN IF NOT EXISTS)`,
   );
 }
 
@@ -172,6 +183,19 @@ export function planMigrations(
     plan.push({ version: file.version, statements: splitStatements(file.sql).flatMap(render) });
   }
   return plan;
+}
+
+/** Runs one planned statement; an ADD COLUMN IF NOT EXISTS runs without the clause, and only when the column is missing. */
+async function execStatement(ch: ClickHouse, sql: string): Promise<void> {
+  const add = ADD_COLUMN.exec(sql);
+  if (add === null) return ch.exec(sql);
+  const [, table, onCluster, column, type] = add;
+  const [found] = await ch.query<{ n: number }>(
+    'SELECT count() AS n FROM system.columns WHERE database = {db:String} AND table = {table:String} AND name = {column:String}',
+    { db: ch.database, table: table!, column: column! },
+  );
+  if (Number(found?.n ?? 0) > 0) return;
+  await ch.exec(`ALTER TABLE ${table}${onCluster ?? ''} ADD COLUMN ${column} ${type}`);
 }
 
 /**
@@ -208,7 +232,7 @@ export async function migrate(ch: ClickHouse, options: MigrateOptions): Promise<
       continue;
     }
     const step = plan.find((p) => p.version === file.version)!;
-    for (const sql of step.statements) await ch.exec(sql);
+    for (const sql of step.statements) await execStatement(ch, sql);
     await ch.insert('schema_migrations', [
       {
         version: file.version,

@@ -17,7 +17,7 @@ export function eventIdOf(event: ReportingEvent): string {
     case 'click':
       return `click:${event.clickId ?? event.bidId}`;
     case 'conversion':
-      return `conversion:${event.conversionId ?? event.bidId}`;
+      return `conversion:${event.conversionId ?? event.bidId ?? event.clickId ?? event.ts}`;
     case 'nobid':
       return `nobid:${event.requestId}`;
     case 'optimizer_decision':
@@ -43,6 +43,8 @@ export function toEventRow(event: ReportingEvent): EventRow {
   };
   if (event.segment !== undefined) row.segment = event.segment;
   if (event.exchange !== undefined) row.exchange = event.exchange;
+  const userKey = (event as { userKey?: string }).userKey;
+  if (userKey !== undefined) row.user_key = userKey;
   switch (event.type) {
     case 'bid':
       row.request_id = event.requestId;
@@ -81,10 +83,11 @@ export function toEventRow(event: ReportingEvent): EventRow {
       if (event.clickId !== undefined) row.click_id = event.clickId;
       break;
     case 'conversion':
-      row.bid_id = event.bidId;
-      row.line_item_id = event.lineItemId;
-      row.campaign_id = event.campaignId;
-      row.creative_id = event.creativeId;
+      if (event.bidId !== undefined) row.bid_id = event.bidId;
+      if (event.lineItemId !== undefined) row.line_item_id = event.lineItemId;
+      if (event.campaignId !== undefined) row.campaign_id = event.campaignId;
+      if (event.creativeId !== undefined) row.creative_id = event.creativeId;
+      if (event.conversionId !== undefined) row.conversion_id = event.conversionId;
       row.value_micros = event.valueMicros;
       if (event.clickId !== undefined) row.click_id = event.clickId;
       break;

@@ -8,6 +8,8 @@ interface Common {
   eventId?: string;
   segment?: string;
   exchange?: string;
+  /** HMAC of the user's id (`profileKeyHash`), for attribution by user id; absent when unknown or opted out. */
+  userKey?: string;
 }
 
 /** A bid request we did not bid on, with the no-bid reason. */
@@ -29,16 +31,22 @@ export interface TrackEvent extends Common {
   clickId?: string;
 }
 
-/** A conversion postback, attributed to a bid. */
+/**
+ * A conversion postback. Postbacks arrive with what the advertiser knows (a click id, the
+ * impression's bid id, a user key) and are attributed later, in SQL over the events
+ * (reporting/attribution/), so the ids of the bid are usually absent here.
+ */
 export interface ConversionEvent extends Common {
   type: 'conversion';
   /** The advertiser's id of the conversion, when it sends one; keeps repeated postbacks to one row. */
   conversionId?: string;
-  bidId: string;
-  lineItemId: string;
-  campaignId: string;
-  creativeId: string;
+  /** The bid the conversion is known to belong to (postback by `imp_id`), else absent. */
+  bidId?: string;
+  lineItemId?: string;
+  campaignId?: string;
+  creativeId?: string;
   clickId?: string;
+  /** Conversion value in account micros (converted at the edge with CURRENCY_RATES). */
   valueMicros: number;
 }
 
