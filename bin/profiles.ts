@@ -8,7 +8,7 @@ import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
 /** Usage of `outbid profiles`. */
 export const PROFILES_USAGE = `Usage: outbid profiles import FILE [--ttl SEC]
 
-Imports user profiles from a JSONL file into the Redis profile store (REDIS_URL, REDIS_PREFIX).
+Imports user profiles from a JSONL file into the Redis profile store (REDIS_URL, REDIS_PREFIX, REDIS_CLUSTER).
 One profile per line:
   {"key": "<raw user id: buyeruid, user.id or IFA>", "segments": [{"id": "crm:gold", "value": "0.7"}], "ttlSec": 86400}
 Keys are hashed with PROFILE_SALT (the bidders must use the same salt); "value" and "ttlSec" are
@@ -66,13 +66,14 @@ export async function profiles(
     io.stderr(
       'outbid profiles: REDIS_URL is not set. Imported profiles go to the Redis profile store that bidders read; ' +
         'the embedded profile store lives inside the `outbid serve` process and cannot be written from outside. ' +
-        'Set REDIS_URL (and the same REDIS_PREFIX and PROFILE_SALT as the bidders).',
+        'Set REDIS_URL (and the same REDIS_PREFIX, REDIS_CLUSTER and PROFILE_SALT as the bidders).',
     );
     return 2;
   }
   const store = new RedisProfileStore({
     url: config.redisUrl,
     prefix: config.redisPrefix,
+    cluster: config.redisCluster,
     onError: (err) => io.stderr(`outbid profiles: ${err.code}: ${err.message}`),
   });
   const summary = { file, lines: 0, imported: 0, malformed: 0, defaultTtlSec };

@@ -29,7 +29,7 @@ export interface BidWorkerPoolOptions {
   /** Worker module (tests swap in a faulty one). */
   readonly filename?: string;
   /** Redis holding user profiles, for the workers' own lookups. */
-  readonly redis?: { url: string; prefix: string };
+  readonly redis?: { url: string; prefix: string; cluster?: boolean };
 }
 
 /** A worker-side failure, turned into a no-bid by the route. */

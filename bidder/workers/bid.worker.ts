@@ -46,7 +46,12 @@ const nextId = idGenerator(`${init.idPrefix}${threadId.toString(36)}.`);
 const serialize = fastJson(BidResponseSchema as object);
 
 const profiles = init.redis
-  ? new RedisProfileStore({ url: init.redis.url, prefix: init.redis.prefix, onError: () => undefined })
+  ? new RedisProfileStore({
+      url: init.redis.url,
+      prefix: init.redis.prefix,
+      cluster: init.redis.cluster === true,
+      onError: () => undefined,
+    })
   : undefined;
 
 /**

@@ -16,7 +16,7 @@ export interface WorkerInit {
   readonly channel: string;
   readonly snapshot: SnapshotMessage | undefined;
   /** Redis holding user profiles; absent: score on request segments only. */
-  readonly redis: { readonly url: string; readonly prefix: string } | undefined;
+  readonly redis: { readonly url: string; readonly prefix: string; readonly cluster?: boolean } | undefined;
 }
 
 /** A campaign-data version broadcast to every worker. */

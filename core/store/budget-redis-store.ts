@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { redisKeys } from '../keys.ts';
 import { BudgetError } from './budget-errors.ts';
 import {
@@ -18,14 +17,16 @@ import {
   type SettleRequest,
 } from './budget-store.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
-import { messageOf, RedisConnection } from './redis-connection.ts';
+import { messageOf, type RedisClient, RedisConnection } from './redis-connection.ts';
 
 const closedError = () => new StoreError('STORE_CLOSED', 'the budget store is closed');
 
 /** Options of `RedisBudgetStore`. */
 export interface RedisBudgetStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`; with `cluster`, one or more comma-separated seed nodes. */
   url: string;
+  /** Connect to a Redis Cluster through the seed nodes in `url` (REDIS_CLUSTER; default false). */
+  cluster?: boolean;
   /** Prepended to every key (REDIS_PREFIX), as for the state store (default ''). */
   prefix?: string;
   /** How long ready() waits for Redis before it rejects (default 5000). */
@@ -214,7 +215,7 @@ interface ScriptCommands {
  * that into "store down" and fails closed once its lease runs out.
  */
 export class RedisBudgetStore implements BudgetStore {
-  readonly #conn: RedisConnection<Redis & ScriptCommands>;
+  readonly #conn: RedisConnection<RedisClient & ScriptCommands>;
   readonly #prefix: string;
   readonly #billedTtlMs: number;
 
@@ -222,8 +223,9 @@ export class RedisBudgetStore implements BudgetStore {
     this.#prefix = options.prefix ?? '';
     this.#billedTtlMs = options.billedTtlMs ?? DEFAULT_BILLED_TTL_MS;
     checkBilledTtlMs(this.#billedTtlMs);
-    this.#conn = new RedisConnection<Redis & ScriptCommands>({
+    this.#conn = new RedisConnection<RedisClient & ScriptCommands>({
       url: options.url,
+      ...(options.cluster !== undefined && { cluster: options.cluster }),
       label: 'budget store',
       onError: options.onError ?? defaultStoreErrorHandler,
       scripts: SCRIPTS,

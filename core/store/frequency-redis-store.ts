@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { redisKeys } from '../keys.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
 import {
@@ -11,14 +10,16 @@ import {
   longestWindowMs,
   NONE_CAPPED,
 } from './frequency-store.ts';
-import { RedisConnection } from './redis-connection.ts';
+import { type RedisClient, RedisConnection } from './redis-connection.ts';
 
 const closedError = () => new StoreError('STORE_CLOSED', 'the frequency store is closed');
 
 /** Options of `RedisFrequencyStore`. */
 export interface RedisFrequencyStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`; with `cluster`, one or more comma-separated seed nodes. */
   url: string;
+  /** Connect to a Redis Cluster through the seed nodes in `url` (REDIS_CLUSTER; default false). */
+  cluster?: boolean;
   /** Prepended to every key (REDIS_PREFIX), as for the state store (default ''). */
   prefix?: string;
   /** How long ready() waits for Redis before it rejects (default 5000). */
@@ -149,13 +150,14 @@ interface ScriptCommands {
  * (RedisConnection): callers treat STORE_UNAVAILABLE on `check` as "capped" (fail closed).
  */
 export class RedisFrequencyStore implements FrequencyStore {
-  readonly #conn: RedisConnection<Redis & ScriptCommands>;
+  readonly #conn: RedisConnection<RedisClient & ScriptCommands>;
   readonly #prefix: string;
 
   constructor(options: RedisFrequencyStoreOptions) {
     this.#prefix = options.prefix ?? '';
-    this.#conn = new RedisConnection<Redis & ScriptCommands>({
+    this.#conn = new RedisConnection<RedisClient & ScriptCommands>({
       url: options.url,
+      ...(options.cluster !== undefined && { cluster: options.cluster }),
       label: 'frequency store',
       onError: options.onError ?? defaultStoreErrorHandler,
       scripts: SCRIPTS,

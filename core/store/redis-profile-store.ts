@@ -1,17 +1,20 @@
+import { Cluster } from 'ioredis';
 import { Compile } from 'typebox/compile';
 import { redisKeys } from '../keys.ts';
 import { type ProfileSegments, ProfileSegmentsSchema } from '../scoring.ts';
 import { deepFreeze } from './entity-data.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
 import { checkTtlSec, type ProfileEntry, type ProfileStore } from './profile-store.ts';
-import { messageOf, RedisConnection } from './redis-connection.ts';
+import { keySlot, messageOf, RedisConnection } from './redis-connection.ts';
 
 const closedError = () => new StoreError('STORE_CLOSED', 'the profile store is closed');
 
 /** Options of `RedisProfileStore`. */
 export interface RedisProfileStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`; with `cluster`, one or more comma-separated seed nodes. */
   url: string;
+  /** Connect to a Redis Cluster through the seed nodes in `url` (REDIS_CLUSTER; default false). */
+  cluster?: boolean;
   /** Prepended to every key (REDIS_PREFIX), as for the state store (default ''). */
   prefix?: string;
   /** How long ready() waits for Redis before it rejects (default 5000). */
@@ -24,7 +27,8 @@ const checkSegments = Compile(ProfileSegmentsSchema);
 
 /**
  * Profiles on Redis: one string key per profile (`redisKeys.profile`), holding the segments as
- * JSON, with EXPIRE set by the same SET. `get` of several candidate keys is one MGET. Like
+ * JSON, with EXPIRE set by the same SET. `get` of several candidate keys is one MGET (on a
+ * Cluster, one GET per key: the keys are untagged, so they span slots). Like
  * `RedisStateStore`, commands fail fast while Redis is down (no offline queue, no retries), so a
  * profile lookup on the bid path costs a rejected promise, not a wait past tmax.
  */
@@ -38,6 +42,7 @@ export class RedisProfileStore implements ProfileStore {
     this.#onError = options.onError ?? defaultStoreErrorHandler;
     this.#conn = new RedisConnection({
       url: options.url,
+      ...(options.cluster !== undefined && { cluster: options.cluster }),
       label: 'profile store',
       onError: this.#onError,
       ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
@@ -48,7 +53,13 @@ export class RedisProfileStore implements ProfileStore {
     await this.#conn.usable(closedError);
     if (keys.length === 0) return undefined;
     const redisKeysOf = keys.map((k) => redisKeys.profile(this.#prefix, k));
-    const values = await this.#conn.command(() => this.#conn.client.mget(redisKeysOf));
+    // Profile keys carry no hash tag, so on a Cluster they sit in different slots: MGET would fail
+    // with CROSSSLOT. One GET per key instead, sent together (each routed to its own node).
+    const values = await this.#conn.command(() =>
+      this.#conn.isCluster
+        ? Promise.all(redisKeysOf.map((k) => this.#conn.client.get(k)))
+        : this.#conn.client.mget(redisKeysOf),
+    );
     for (let i = 0; i < values.length; i++) {
       const raw = values[i];
       if (raw === null || raw === undefined) continue;
@@ -70,13 +81,25 @@ export class RedisProfileStore implements ProfileStore {
     for (const e of entries) checkTtlSec(e.ttlSec);
     await this.#conn.usable(closedError);
     if (entries.length === 0) return;
-    // A pipeline, not MULTI: profiles are independent, and their keys span Cluster slots.
-    const pipeline = this.#conn.client.pipeline();
+    // Pipelines, not MULTI: profiles are independent, and their keys span Cluster slots. An ioredis
+    // Cluster pipeline must stay on one node (it rejects the whole batch otherwise, it does not
+    // split it), so on a Cluster there is one pipeline per node, sent together.
+    const client = this.#conn.client;
+    const pipelines = new Map<string, ReturnType<typeof client.pipeline>>();
     for (const e of entries) {
-      pipeline.set(redisKeys.profile(this.#prefix, e.key), JSON.stringify(e.segments), 'EX', e.ttlSec);
+      const key = redisKeys.profile(this.#prefix, e.key);
+      const node = client instanceof Cluster ? (client.slots[keySlot(key)]?.join(';') ?? '') : '';
+      let pipeline = pipelines.get(node);
+      if (pipeline === undefined) {
+        pipeline = client.pipeline();
+        pipelines.set(node, pipeline);
+      }
+      pipeline.set(key, JSON.stringify(e.segments), 'EX', e.ttlSec);
     }
-    const replies = await this.#conn.command(() => pipeline.exec());
-    for (const [err] of replies ?? []) {
+    const replies = (
+      await this.#conn.command(() => Promise.all([...pipelines.values()].map((p) => p.exec())))
+    ).flatMap((r) => r ?? []);
+    for (const [err] of replies) {
       if (err !== null) {
         throw new StoreError('STORE_UNAVAILABLE', `Redis at ${this.#conn.url} failed: ${err.message}`, {
           cause: err,

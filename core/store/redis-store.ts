@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { CampaignData, EntityByKind, EntityKind } from '../campaign.ts';
 import { redisKeys } from '../keys.ts';
 import { entityProblems, isEntity } from '../validate-campaign-data.ts';
 import { byId, deepFreeze, ENTITY_KINDS, entitiesOf } from './entity-data.ts';
 import { defaultStoreErrorHandler, StoreError, type StoreErrorHandler } from './errors.ts';
-import { messageOf, RedisConnection } from './redis-connection.ts';
+import { messageOf, type RedisClient, RedisConnection } from './redis-connection.ts';
 import type { StateStore } from './state-store.ts';
 import { VersionNotifier } from './version-notifier.ts';
 
@@ -12,8 +11,10 @@ const closedError = () => new StoreError('STORE_CLOSED', 'the state store is clo
 
 /** Options of `RedisStateStore`. */
 export interface RedisStateStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`; with `cluster`, one or more comma-separated seed nodes. */
   url: string;
+  /** Connect to a Redis Cluster through the seed nodes in `url` (REDIS_CLUSTER; default false). */
+  cluster?: boolean;
   /** Prepended to every key and channel, so several deployments or tests can share one Redis (default ''). */
   prefix?: string;
   /** How long ready() waits for Redis before it rejects (default 5000). */
@@ -83,13 +84,13 @@ interface ScriptCommands {
  * subscriber opened on the first subscribe().
  */
 export class RedisStateStore implements StateStore {
-  readonly #conn: RedisConnection<Redis & ScriptCommands>;
+  readonly #conn: RedisConnection<RedisClient & ScriptCommands>;
   readonly #onError: StoreErrorHandler;
   readonly #notifier: VersionNotifier;
   readonly #entityKeys: Record<EntityKind, string>;
   readonly #versionKey: string;
   readonly #channel: string;
-  #subscriber: Redis | undefined;
+  #subscriber: RedisClient | undefined;
   /** Settles when the subscriber's first SUBSCRIBE is acknowledged. */
   #subscribed: Promise<void> | undefined;
 
@@ -102,8 +103,9 @@ export class RedisStateStore implements StateStore {
     ) as Record<EntityKind, string>;
     this.#versionKey = redisKeys.version(prefix);
     this.#channel = redisKeys.changes(prefix);
-    this.#conn = new RedisConnection<Redis & ScriptCommands>({
+    this.#conn = new RedisConnection<RedisClient & ScriptCommands>({
       url: options.url,
+      ...(options.cluster !== undefined && { cluster: options.cluster }),
       label: 'commands',
       onError: this.#onError,
       scripts: SCRIPTS,
@@ -146,6 +148,7 @@ export class RedisStateStore implements StateStore {
       lineItems: this.#parseHash('lineItem', hashes.lineItem),
       creatives: this.#parseHash('creative', hashes.creative),
       scoreTables: this.#parseHash('scoreTable', hashes.scoreTable),
+      allocations: this.#parseHash('allocation', hashes.allocation),
     };
     return Object.freeze({ version: Number(results[ENTITY_KINDS.length] ?? 0), data: Object.freeze(data) });
   }
@@ -251,14 +254,8 @@ export class RedisStateStore implements StateStore {
 
   #startSubscriber(): void {
     if (this.#subscriber !== undefined) return;
-    const subscriber = this.#conn.client.duplicate({
-      lazyConnect: true,
-      // This connection only subscribes and never serves a request, so it may wait for Redis.
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-      // Resubscribed by hand below, so the catch-up read follows the SUBSCRIBE acknowledgement.
-      autoResubscribe: false,
-    });
+    // Resubscribed by hand on every 'ready' below, so the catch-up read follows the acknowledgement.
+    const subscriber = this.#conn.subscriberClient();
     this.#subscriber = subscriber;
     subscriber.on('error', (err: Error) => this.#conn.reportError('subscriber', err));
     subscriber.on('message', (channel: string, message: string) => {
