@@ -13,11 +13,12 @@ import { DESIGNS, type Design } from './bidder/designs.ts';
 import { DEFAULT_HTTP_OPTIONS, runHttpBench } from './bidder/http.bench.ts';
 import { runScoringBench } from './bidder/scoring.bench.ts';
 import { runTargetingBench } from './bidder/targeting.bench.ts';
+import { DEFAULT_CYCLE_BENCH, runCycleBench } from './optimizer/cycle.bench.ts';
 import { runClickHouseSinkBench } from './reporting/clickhouse-sink.bench.ts';
 import { runEventSinkBench } from './reporting/event-sink.bench.ts';
 import { DEFAULT_BUDGET } from './support/time-loop.ts';
 
-const BENCHES = ['targeting', 'scoring', 'sink', 'clickhouse', 'http'] as const;
+const BENCHES = ['targeting', 'scoring', 'sink', 'clickhouse', 'optimizer', 'http'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const args = process.argv.slice(2);
@@ -61,13 +62,15 @@ for (const name of BENCHES) {
       ? await runHttpBench(
           quick ? { ...httpOptions, durationSec: 1, warmupSec: 0.5, startWarmupSec: 0.5 } : httpOptions,
         )
-      : name === 'clickhouse'
-        ? await runClickHouseSinkBench({ quick })
-        : name === 'sink'
-          ? runEventSinkBench(budget)
-          : name === 'scoring'
-            ? runScoringBench(budget)
-            : runTargetingBench(budget);
+      : name === 'optimizer'
+        ? await runCycleBench(quick ? { ...DEFAULT_CYCLE_BENCH, runs: 1 } : DEFAULT_CYCLE_BENCH)
+        : name === 'clickhouse'
+          ? await runClickHouseSinkBench({ quick })
+          : name === 'sink'
+            ? runEventSinkBench(budget)
+            : name === 'scoring'
+              ? runScoringBench(budget)
+              : runTargetingBench(budget);
   sections.push('', md);
 }
 const out = `${sections.join('\n')}\n`;

@@ -10,6 +10,8 @@ Commands:
             outbid backtest --log FILE --episode-auctions N --budget-ratio 1/32 [--train FILE]
             [--strategy max-clicks|mcpc|lin|const|rand]; "outbid backtest" alone lists every option.
   profiles  Import user profiles (JSONL) into the Redis profile store: outbid profiles import FILE [--ttl SEC]
+  simulate  Run a market scenario against a real bidder and the optimizer (and an oracle, and an
+            even split): outbid simulate --scenario FILE [--seed N]
   migrate   Apply the ClickHouse DDL (reporting/migrations) to CLICKHOUSE_URL or the embedded engine
             under DATA_DIR: outbid migrate [--cluster NAME] [--dry-run]
 
@@ -54,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
         stdout: (line) => console.log(line),
         stderr: (line) => console.error(line),
       });
+    }
+    case 'simulate': {
+      const { simulate } = await import('./simulate.ts');
+      return simulate(argv.slice(argv.indexOf('simulate') + 1));
     }
     case 'migrate': {
       const { migrateCommand } = await import('../reporting/migrate-command.ts');

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { AllocationSchema } from './allocation.ts';
 import { type ScoreTable, ScoreTableSchema } from './scoring.ts';
 
 /**
@@ -62,6 +63,16 @@ export const CampaignSchema = Type.Object({
     targetMicros: Type.Optional(MicrosSchema),
   }),
   frequencyCaps: Type.Array(FrequencyCapSchema),
+  /** How the optimizer reallocates this campaign's budget and creative weights (default Thompson sampling). */
+  optimizer: Type.Optional(
+    Type.Object({
+      bandit: Type.Union([
+        Type.Literal('thompson'),
+        Type.Literal('ucb-tuned'),
+        Type.Literal('epsilon-greedy'),
+      ]),
+    }),
+  ),
 });
 /** A campaign. */
 export type Campaign = Static<typeof CampaignSchema>;
@@ -241,7 +252,17 @@ export interface CampaignData {
    * score tables existed (snapshots, demo JSON, fixtures) still load; stores always return it.
    */
   readonly scoreTables?: readonly ScoreTable[];
+  /** The optimizer's allocation (one, id `current`; bidders use the highest `version`); optional like `scoreTables`. */
+  readonly allocations?: readonly AllocationEntity[];
 }
+
+/**
+ * The optimizer's allocation (core/allocation.ts) as a state-store entity, id `current`, replaced
+ * whole by each new version — one write, so every bidder swaps to it at once.
+ */
+export const AllocationEntitySchema = Type.Object({ id: Id, ...AllocationSchema.properties });
+/** The allocation entity. */
+export type AllocationEntity = Static<typeof AllocationEntitySchema>;
 
 /** The entity kinds a state store holds, with their schemas. */
 export const ENTITY_SCHEMAS = {
@@ -250,6 +271,7 @@ export const ENTITY_SCHEMAS = {
   lineItem: LineItemSchema,
   creative: CreativeSchema,
   scoreTable: ScoreTableSchema,
+  allocation: AllocationEntitySchema,
 } as const;
 
 /** Name of an entity kind. */
@@ -262,4 +284,5 @@ export interface EntityByKind {
   lineItem: LineItem;
   creative: Creative;
   scoreTable: ScoreTable;
+  allocation: AllocationEntity;
 }

@@ -1,3 +1,4 @@
+export * from './allocation.ts';
 export * from './campaign.ts';
 export { type Clock, ManualClock, systemClock } from './clock.ts';
 export { type ErrorDef, errorFrom, OutbidError } from './errors.ts';

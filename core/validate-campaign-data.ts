@@ -7,6 +7,7 @@ const validators = {
   lineItem: Compile(ENTITY_SCHEMAS.lineItem),
   creative: Compile(ENTITY_SCHEMAS.creative),
   scoreTable: Compile(ENTITY_SCHEMAS.scoreTable),
+  allocation: Compile(ENTITY_SCHEMAS.allocation),
 };
 
 /** Checks one entity against its schema; returns every problem as `path: message` (empty when valid). */
@@ -42,6 +43,7 @@ export function campaignDataProblems(data: CampaignData): string[] {
     lineItem: new Set<string>(),
     creative: new Set<string>(),
     scoreTable: new Set<string>(),
+    allocation: new Set<string>(),
   };
   const lists: [EntityKind, readonly unknown[]][] = [
     ['advertiser', data.advertisers],
@@ -49,6 +51,7 @@ export function campaignDataProblems(data: CampaignData): string[] {
     ['lineItem', data.lineItems],
     ['creative', data.creatives],
     ['scoreTable', data.scoreTables ?? []],
+    ['allocation', data.allocations ?? []],
   ];
   for (const [kind, list] of lists) {
     list.forEach((entity, i) => {

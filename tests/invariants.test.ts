@@ -6,6 +6,7 @@ import { BidderErrors } from '../bidder/errors.ts';
 import { NoBidReason } from '../core/no-bid.ts';
 import { BUDGET_ERRORS } from '../core/store/budget-errors.ts';
 import { STORE_ERRORS } from '../core/store/errors.ts';
+import { OptimizerErrors } from '../optimizer/errors.ts';
 import { ReportingErrors } from '../reporting/errors.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -18,6 +19,7 @@ describe('error catalogs', () => {
     ...Object.keys(STORE_ERRORS),
     ...Object.keys(BUDGET_ERRORS),
     ...Object.keys(ReportingErrors),
+    ...Object.keys(OptimizerErrors),
     'CFG_INVALID',
   ];
 

@@ -31,6 +31,8 @@ export interface PlannedBid {
   /** Predicted click and conversion rates from the line item's score table, if it has one. */
   readonly pctr: number | undefined;
   readonly pcvr: number | undefined;
+  /** Probability with which this creative was chosen among the eligible ones (for off-policy evaluation of variants). */
+  readonly propensity: number;
 }
 
 /**
@@ -312,7 +314,7 @@ function decideImp(
         if (price === undefined) reason = furtherReason(reason, 'BELOW_FLOOR');
         else if (turnedAway !== undefined) reason = furtherReason(reason, turnedAway);
         else if (!bestOpen || price > bestOpen.priceMicros) {
-          const pick = eligible[Math.floor(rng.next() * eligible.length)]!;
+          const pick = pickCreative(eligible, li.creativeWeights, rng);
           bestOpen = {
             imp,
             lineItem: li,
@@ -322,6 +324,7 @@ function decideImp(
             dealId: undefined,
             pctr,
             pcvr,
+            propensity: pick.propensity,
           };
         }
       }
@@ -364,7 +367,7 @@ function priceDeal(
   if (price === undefined) return 'BELOW_FLOOR';
   const turnedAway = auction.screen?.(li, price);
   if (turnedAway !== undefined) return turnedAway;
-  const pick = allowed[Math.floor(rng.next() * allowed.length)]!;
+  const pick = pickCreative(allowed, li.creativeWeights, rng);
   return {
     imp,
     lineItem: li,
@@ -374,5 +377,37 @@ function priceDeal(
     dealId: deal.id,
     pctr,
     pcvr,
+    propensity: pick.propensity,
   };
+}
+
+/**
+ * Draws one of the eligible creatives: by the optimizer's serving weights when the line item has
+ * them (renormalised over the eligible ones; a creative the allocation leaves out weighs 0), else
+ * uniformly. One RNG draw either way. The propensity is logged with the bid, so the optimizer can
+ * weigh outcomes by how likely each variant was to be shown.
+ */
+export function pickCreative<T extends { cc: CompiledCreative }>(
+  eligible: readonly T[],
+  weights: ReadonlyMap<string, number> | undefined,
+  rng: Rng,
+): T & { propensity: number } {
+  const u = rng.next();
+  let total = 0;
+  if (weights !== undefined) for (const e of eligible) total += weights.get(e.cc.creative.id) ?? 0;
+  if (!(total > 0)) {
+    const i = Math.floor(u * eligible.length);
+    return { ...eligible[i]!, propensity: 1 / eligible.length };
+  }
+  let at = u * total;
+  let last = eligible[0]!;
+  for (const e of eligible) {
+    const w = weights!.get(e.cc.creative.id) ?? 0;
+    if (w <= 0) continue;
+    last = e;
+    if (at < w) return { ...e, propensity: w / total };
+    at -= w;
+  }
+  // Rounding left `at` a hair above the last weight: that one it is.
+  return { ...last, propensity: (weights!.get(last.cc.creative.id) ?? 0) / total };
 }

@@ -437,6 +437,15 @@ export class BudgetGate {
         }
         continue;
       }
+      if (
+        state.exhausted &&
+        (budget.dailyBudgetMicros > state.budget.dailyBudgetMicros ||
+          budget.totalBudgetMicros > state.budget.totalBudgetMicros)
+      ) {
+        // A raised budget (a buyer's edit, a new allocation) is worth asking about now.
+        state.exhausted = false;
+        state.askAfter = 0;
+      }
       state.budget = budget;
       state.disabled = false;
       this.#rollover(state);

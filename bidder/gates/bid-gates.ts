@@ -202,7 +202,16 @@ export class BidGates {
         timeZone: c.timeZone,
       });
       ids.push(c.id);
-      if (li.budgetShare !== undefined) {
+      if (cli.allocatedDailyMicros !== undefined) {
+        // The optimizer's budget arm for this line item: its daily budget for today's allocation.
+        const id = lineItemBudgetId(li.id);
+        budgets.set(id, {
+          dailyBudgetMicros: cli.allocatedDailyMicros,
+          totalBudgetMicros: c.totalBudgetMicros,
+          timeZone: c.timeZone,
+        });
+        ids.push(id);
+      } else if (li.budgetShare !== undefined) {
         const id = lineItemBudgetId(li.id);
         budgets.set(id, {
           dailyBudgetMicros: Math.floor(c.dailyBudgetMicros * li.budgetShare),
@@ -234,8 +243,9 @@ export class BidGates {
     this.#pacers.sync([...campaigns.values()]);
   }
 
-  /** Leases budget for every budget of the current snapshot; resolves when the calls have answered (or failed). */
+  /** Leases budget for every budget of the current snapshot (a changed budget is taken up first); resolves when the calls have answered (or failed). */
   async warm(): Promise<void> {
+    this.budget.tick();
     await this.budget.warm([...this.#maxCost].map(([id, maxCostMicros]) => ({ id, maxCostMicros })));
   }
 

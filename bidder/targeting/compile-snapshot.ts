@@ -1,5 +1,6 @@
 import {
   type Advertiser,
+  type AllocationEntity,
   type Campaign,
   type CampaignData,
   type DayPart,
@@ -48,6 +49,10 @@ export interface CompiledLineItem {
   readonly scoreTable: CompiledScoreTable | undefined;
   /** How it prices; from the thread's StrategyRegistry, so what it learned survives snapshot swaps. */
   readonly strategy: PricingStrategy;
+  /** Serving weight per creative id from the optimizer's allocation (group = this line item); undefined: uniform. */
+  readonly creativeWeights: ReadonlyMap<string, number> | undefined;
+  /** This line item's daily budget from the optimizer's allocation (its budget arm), when it has one. */
+  readonly allocatedDailyMicros: number | undefined;
 }
 
 /**
@@ -164,6 +169,7 @@ export function compileSnapshot(
   const advertisers = new Map(data.advertisers.map((a) => [a.id, a]));
   const campaigns = new Map(data.campaigns.map((c) => [c.id, c]));
   const creatives = new Map(data.creatives.map((c) => [c.id, compileCreative(c)]));
+  const allocation = latestAllocation(data);
   const lineItems: CompiledLineItem[] = [];
   for (const li of data.lineItems) {
     const campaign = campaigns.get(li.campaignId);
@@ -201,6 +207,7 @@ export function compileSnapshot(
       dealsOnly: t.dealsOnly === true,
       scoreTable: scoring.byLineItem.get(li.id),
       strategy: strategies.strategyFor(li),
+      ...allocatedTo(allocation, campaign.id, li.id),
     });
   }
   strategies.retain(new Set(lineItems.map((li) => li.lineItem.id)));
@@ -228,5 +235,30 @@ export function compileSnapshot(
       bundle: new Uint32Array(words),
       zeros: new Uint32Array(words),
     },
+  };
+}
+
+/** The allocation with the highest version, if the optimizer wrote one. */
+function latestAllocation(data: CampaignData): AllocationEntity | undefined {
+  let best: AllocationEntity | undefined;
+  for (const a of data.allocations ?? []) if (best === undefined || a.version > best.version) best = a;
+  return best;
+}
+
+/**
+ * What the allocation gives one line item: its budget arm's daily budget (a line-item arm; the
+ * bidder does not split a line item's budget by segment) and its creative group's weights.
+ */
+function allocatedTo(
+  allocation: AllocationEntity | undefined,
+  campaignId: string,
+  lineItemId: string,
+): Pick<CompiledLineItem, 'creativeWeights' | 'allocatedDailyMicros'> {
+  const c = allocation?.campaigns[campaignId];
+  const arm = c?.budgetArms.find((a) => a.armId === lineItemId && a.segmentId === undefined);
+  const group = c?.creativeGroups.find((g) => g.groupId === lineItemId);
+  return {
+    allocatedDailyMicros: arm?.dailyBudgetMicros,
+    creativeWeights: group ? new Map(group.variants.map((v) => [v.creativeId, v.weight])) : undefined,
   };
 }

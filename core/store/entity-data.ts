@@ -7,6 +7,7 @@ export const ENTITY_LISTS = {
   lineItem: 'lineItems',
   creative: 'creatives',
   scoreTable: 'scoreTables',
+  allocation: 'allocations',
 } as const satisfies Record<EntityKind, keyof CampaignData>;
 
 /** Every entity kind, in the order stores read and write them. */

@@ -37,6 +37,7 @@ const data = (...advertisers: Advertiser[]): CampaignData => ({
   lineItems: [],
   creatives: [],
   scoreTables: [],
+  allocations: [],
 });
 
 describe('MemoryStateStore', () => {
@@ -159,7 +160,7 @@ describe('MemoryStateStore', () => {
 
   it('loads a format-1 snapshot written before score tables existed', async () => {
     await mkdir(dir, { recursive: true });
-    const { scoreTables: _, ...legacy } = data(advertiser('a1'));
+    const { scoreTables: _, allocations: __, ...legacy } = data(advertiser('a1'));
     await writeFile(path, JSON.stringify({ formatVersion: 1, version: 4, data: legacy }));
     const store = openStore();
     expect(await store.load()).toEqual({ version: 4, data: data(advertiser('a1')) });

@@ -20,7 +20,7 @@ export interface MemoryStateStoreOptions {
 /** Version of the snapshot file layout; bump it (and read the old one) when the layout changes. */
 const SNAPSHOT_FORMAT_VERSION = 1;
 /** Entity lists a format-1 snapshot may lack because they were added later. */
-const OPTIONAL_LISTS: ReadonlySet<EntityKind> = new Set(['scoreTable']);
+const OPTIONAL_LISTS: ReadonlySet<EntityKind> = new Set(['scoreTable', 'allocation']);
 /** At most this many problems are quoted in a corrupt-snapshot error; the rest are counted. */
 const MAX_QUOTED_PROBLEMS = 20;
 
@@ -33,6 +33,7 @@ function emptyMaps(): EntityMaps {
     lineItem: new Map(),
     creative: new Map(),
     scoreTable: new Map(),
+    allocation: new Map(),
   };
 }
 
@@ -150,6 +151,7 @@ export class MemoryStateStore implements StateStore {
         lineItems: Object.freeze([...this.#maps.lineItem.values()].sort(byId)),
         creatives: Object.freeze([...this.#maps.creative.values()].sort(byId)),
         scoreTables: Object.freeze([...this.#maps.scoreTable.values()].sort(byId)),
+        allocations: Object.freeze([...this.#maps.allocation.values()].sort(byId)),
       }),
     });
     return this.#loaded;

@@ -92,6 +92,7 @@ describe('RedisStateStore', () => {
         lineItems: [],
         creatives: [],
         scoreTables: [],
+        allocations: [],
       },
     });
     expect(await store.get('advertiser', 'not-json')).toBeUndefined();

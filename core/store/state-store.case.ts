@@ -70,13 +70,35 @@ const SAMPLES: { [K in EntityKind]: (id: string, name: string) => EntityByKind[K
     },
     cvr: { bias: -3, segments: { 'crm:income': 0.01 }, segmentValues: 'numeric' },
   }),
+  allocation: (id, name) => ({
+    id,
+    version: 7,
+    createdAtMs: 1_735_689_600_000,
+    campaigns: {
+      'cmp-1': {
+        campaignId: 'cmp-1',
+        dailyBudgetMicros: 50_000_000,
+        reason: 'normal',
+        note: name,
+        budgetArms: [{ armId: 'li-1', lineItemId: 'li-1', share: 1, dailyBudgetMicros: 50_000_000 }],
+        creativeGroups: [{ groupId: 'li-1', variants: [{ creativeId: 'cr-1', weight: 1 }] }],
+      },
+    },
+  }),
 };
 
 function sample<K extends EntityKind>(kind: K, id: string, name = `${kind} ${id}`): EntityByKind[K] {
   return SAMPLES[kind](id, name);
 }
 
-const EMPTY: CampaignData = { advertisers: [], campaigns: [], lineItems: [], creatives: [], scoreTables: [] };
+const EMPTY: CampaignData = {
+  advertisers: [],
+  campaigns: [],
+  lineItems: [],
+  creatives: [],
+  scoreTables: [],
+  allocations: [],
+};
 
 /** One entity of every kind, ids in each list already sorted as load() returns them. */
 function dataSet(tag: string): CampaignData {
@@ -86,6 +108,7 @@ function dataSet(tag: string): CampaignData {
     lineItems: [sample('lineItem', `${tag}-l1`), sample('lineItem', `${tag}-l2`)],
     creatives: [sample('creative', `${tag}-k1`)],
     scoreTables: [sample('scoreTable', `${tag}-s1`)],
+    allocations: [sample('allocation', `${tag}-current`)],
   };
 }
 

@@ -1,0 +1,86 @@
+import type { ArmStats } from './arm-stats.ts';
+
+/** When a campaign's statistics are too strange to optimize on. */
+export interface AnomalyOptions {
+  /** Campaign CTR of the last period vs the one before, up or down, by this factor or more (10 = ×10 or ÷10). */
+  ctrJumpFactor: number;
+  /** Campaign spend of the last period at this factor or more of the one before (increases only: a spent-out budget drops legitimately). */
+  spendJumpFactor: number;
+  /** Both periods need this many impressions before their CTRs are compared: small counts jump by chance. */
+  minImpressions: number;
+}
+
+/** Defaults: ×10 for CTR and spend, 1,000 impressions. */
+export const DEFAULT_ANOMALY: Readonly<AnomalyOptions> = Object.freeze({
+  ctrJumpFactor: 10,
+  spendJumpFactor: 10,
+  minImpressions: 1000,
+});
+
+/** What is wrong with a campaign's statistics, if anything. */
+export type Anomaly = { kind: 'no-data'; note: string } | { kind: 'anomaly'; note: string };
+
+interface PeriodTotals {
+  endMs: number;
+  impressions: number;
+  clicks: number;
+  spendMicros: number;
+}
+
+/**
+ * Checks one campaign's rows: no data at all; spend booked without impressions (a tracking or
+ * join fault, so the cost figures are wrong); campaign CTR or spend of the last period jumping
+ * beyond the thresholds against the period before it (a tracking outage, click fraud, a pricing bug).
+ */
+export function detectAnomaly(
+  rows: readonly ArmStats[],
+  options: AnomalyOptions = DEFAULT_ANOMALY,
+): Anomaly | undefined {
+  let imps = 0;
+  let spend = 0;
+  const periods = new Map<number, PeriodTotals>();
+  for (const r of rows) {
+    imps += r.impressions;
+    spend += r.spendMicros;
+    if (r.spendMicros > 0 && r.impressions === 0) {
+      return {
+        kind: 'anomaly',
+        note: `arm ${r.armId} spent ${r.spendMicros} micros without impressions in the period ending ${new Date(r.periodEndMs).toISOString()}`,
+      };
+    }
+    let p = periods.get(r.periodEndMs);
+    if (p === undefined) {
+      p = { endMs: r.periodEndMs, impressions: 0, clicks: 0, spendMicros: 0 };
+      periods.set(r.periodEndMs, p);
+    }
+    p.impressions += r.impressions;
+    p.clicks += r.clicks;
+    p.spendMicros += r.spendMicros;
+  }
+  if (imps === 0 && spend === 0)
+    return { kind: 'no-data', note: 'no impressions or spend in the stats window' };
+  if (periods.size < 2) return undefined;
+  const sorted = [...periods.values()].sort((a, b) => b.endMs - a.endMs);
+  const last = sorted[0]!;
+  const before = sorted[1]!;
+  if (before.spendMicros > 0 && last.spendMicros >= options.spendJumpFactor * before.spendMicros) {
+    const x = last.spendMicros / before.spendMicros;
+    return {
+      kind: 'anomaly',
+      note: `spend jumped ×${x.toFixed(1)} against the previous period (threshold ×${options.spendJumpFactor})`,
+    };
+  }
+  if (last.impressions >= options.minImpressions && before.impressions >= options.minImpressions) {
+    // Half a click stands in for none, so 0 → 30 clicks is a jump and 0 → 0 is not.
+    const ctrLast = (last.clicks || 0.5) / last.impressions;
+    const ctrBefore = (before.clicks || 0.5) / before.impressions;
+    const x = ctrLast / ctrBefore;
+    if (x >= options.ctrJumpFactor || x <= 1 / options.ctrJumpFactor) {
+      return {
+        kind: 'anomaly',
+        note: `CTR moved ×${x.toFixed(2)} against the previous period (${(100 * ctrBefore).toFixed(3)} % → ${(100 * ctrLast).toFixed(3)} %, threshold ×${options.ctrJumpFactor})`,
+      };
+    }
+  }
+  return undefined;
+}

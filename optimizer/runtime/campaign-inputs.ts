@@ -1,0 +1,55 @@
+import type { Campaign, CampaignData } from '../../core/index.ts';
+import type { CampaignInput } from '../optimize-campaign.ts';
+
+/** The bandit a campaign uses unless it names one (`campaign.optimizer.bandit`). */
+export const DEFAULT_BANDIT = 'thompson';
+
+function isLive(campaign: Campaign, nowMs: number): boolean {
+  return (
+    campaign.status === 'active' &&
+    Date.parse(campaign.startAt) <= nowMs &&
+    nowMs < Date.parse(campaign.endAt)
+  );
+}
+
+/**
+ * What the optimizer optimises, read from the campaign model: per active campaign in flight with a
+ * goal (`clicks`, `conversions`, `value`) and at least two line items or two creatives, its line
+ * items as budget arms sharing the daily budget, and each line item's creatives as one creative
+ * group. Goal caps come from `goal.targetMicros` (CPC, CPA, or ROAS × 1e6). Campaigns with goal
+ * `none` are left alone: there is nothing to maximise.
+ */
+export function campaignInputs(data: CampaignData, nowMs: number): CampaignInput[] {
+  const out: CampaignInput[] = [];
+  for (const c of data.campaigns) {
+    if (!isLive(c, nowMs) || c.goal.type === 'none') continue;
+    const lineItems = data.lineItems.filter((li) => li.campaignId === c.id && li.status !== 'archived');
+    if (lineItems.length === 0) continue;
+    const creatives = new Map(data.creatives.map((cr) => [cr.id, cr]));
+    const input: CampaignInput = {
+      campaignId: c.id,
+      dailyBudgetMicros: c.dailyBudgetMicros,
+      bandit: c.optimizer?.bandit ?? DEFAULT_BANDIT,
+      goal: {
+        kind: c.goal.type,
+        cvrBase: 'click',
+        ...(c.goal.targetMicros !== undefined && { capMicros: c.goal.targetMicros }),
+      },
+      budgetArms: lineItems.map((li) => ({
+        armId: li.id,
+        lineItemId: li.id,
+        status: li.status === 'active' ? 'active' : 'paused',
+      })),
+      creativeGroups: lineItems
+        .filter((li) => li.creativeIds.length > 1)
+        .map((li) => ({
+          groupId: li.id,
+          variants: li.creativeIds
+            .filter((id) => creatives.has(id))
+            .map((id) => ({ creativeId: id, status: 'active' as const })),
+        })),
+    };
+    if (input.budgetArms.length > 1 || input.creativeGroups.length > 0) out.push(input);
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Bidder } from '../bidder/index.ts';
+import type { AllocationEntity, CampaignData } from '../core/index.ts';
+import { fillNotice, gateCampaign, gateData, gateLineItem } from './support/gate-data.ts';
+import { testApp } from './support/test-app.ts';
+
+/** The optimizer's allocation (a state-store entity) as the bidder serves it: budget arms and creative weights. */
+
+const open: Bidder[] = [];
+afterEach(async () => {
+  for (const b of open.splice(0)) await b.app.close();
+});
+
+function data(): CampaignData {
+  const base = gateData(
+    [gateCampaign('c1', 1_000_000)],
+    [gateLineItem('l-a', 'c1', 'a.example', 2_000_000), gateLineItem('l-b', 'c1', 'b.example', 2_000_000)],
+  );
+  const second = { ...base.creatives[0]!, id: 'cr-2', name: 'banner 2' };
+  return {
+    ...base,
+    creatives: [...base.creatives, second],
+    lineItems: base.lineItems.map((li) => ({ ...li, creativeIds: ['cr-1', 'cr-2'] })),
+  };
+}
+
+function allocation(version: number, aDaily: number, weights: [number, number]): AllocationEntity {
+  return {
+    id: 'current',
+    version,
+    createdAtMs: 0,
+    campaigns: {
+      c1: {
+        campaignId: 'c1',
+        dailyBudgetMicros: 1_000_000,
+        reason: 'normal',
+        note: 'test',
+        budgetArms: [
+          { armId: 'l-a', lineItemId: 'l-a', share: aDaily / 1_000_000, dailyBudgetMicros: aDaily },
+          {
+            armId: 'l-b',
+            lineItemId: 'l-b',
+            share: 1 - aDaily / 1_000_000,
+            dailyBudgetMicros: 1_000_000 - aDaily,
+          },
+        ],
+        creativeGroups: [
+          {
+            groupId: 'l-a',
+            variants: [
+              { creativeId: 'cr-1', weight: weights[0] },
+              { creativeId: 'cr-2', weight: weights[1] },
+            ],
+          },
+        ],
+      },
+    },
+  };
+}
+
+let seq = 0;
+async function bid(b: Bidder, domain: string) {
+  seq += 1;
+  const res = await b.app.inject({
+    method: 'POST',
+    url: '/openrtb2/bid',
+    payload: { id: `a-${seq}`, imp: [{ id: '1', banner: { w: 300, h: 250 } }], site: { domain }, tmax: 1000 },
+  });
+  return res.statusCode === 200
+    ? (res.json().seatbid[0].bid[0] as { crid: string; burl: string })
+    : undefined;
+}
+
+describe('allocation served by the bidder', () => {
+  it('serves creatives by the allocation weights and caps a line item at its arm budget; a new version swaps in', async () => {
+    const b = await testApp({ data: { ...data(), allocations: [allocation(1, 20_000, [0.8, 0.2])] } });
+    open.push(b);
+    const served: Record<string, number> = { 'cr-1': 0, 'cr-2': 0 };
+    let wins = 0;
+    for (let i = 0; i < 20; i++) {
+      const x = await bid(b, 'a.example');
+      if (x === undefined) continue;
+      wins += 1;
+      served[x.crid]! += 1;
+      const u = new URL(fillNotice(x.burl, 2));
+      await b.app.inject({ method: 'GET', url: `${u.pathname}${u.search}` });
+    }
+    // The arm's 20,000 micros pay ten 2,000-micro impressions; the campaign has plenty more.
+    expect(wins).toBe(10);
+    expect(b.gates.balances()['li:l-a']).toBeDefined();
+    // Uniform weights for the other line item (no group): both creatives.
+    const other = new Set<string>();
+    for (let i = 0; i < 40; i++) other.add((await bid(b, 'b.example'))!.crid);
+    expect([...other].sort()).toEqual(['cr-1', 'cr-2']);
+
+    // Version 2: all weight on cr-2, more budget for l-a.
+    await b.store.put('allocation', allocation(2, 500_000, [0, 1]));
+    for (let i = 0; i < 50 && b.index.current!.version < (await b.store.version()); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const after = new Set<string>();
+    for (let i = 0; i < 20; i++) after.add((await bid(b, 'a.example'))!.crid);
+    expect([...after]).toEqual(['cr-2']);
+    expect(served['cr-1']).toBeGreaterThan(served['cr-2']!);
+  });
+});
