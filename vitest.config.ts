@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'data/**'],
+    exclude: ['**/node_modules/**', 'data/**', '.tmp/**'],
     globalSetup: ['tests/setup/global-setup.ts'],
     // Real servers (and the first run's apt-get install) are slower than unit tests.
     testTimeout: 30_000,
