@@ -47,7 +47,9 @@ describe('outbid simulate', () => {
   it('refuses a bad scenario with every problem listed, and bad arguments with exit code 2', () => {
     const bad = simulate('--scenario', join(ROOT, 'package.json'));
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('must have required properties days, requestsPerHour, auction, campaign, segments');
+    expect(bad.stderr).toContain(
+      'must have required properties days, requestsPerHour, auction, campaign, segments',
+    );
     expect(simulate().status).toBe(2);
     expect(simulate('--scenario', TINY, '--policies', 'magic').status).toBe(2);
     const s = JSON.parse(
