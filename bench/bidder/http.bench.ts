@@ -599,7 +599,7 @@ export async function runHttpBench(o: HttpBenchOptions = DEFAULT_HTTP_OPTIONS): 
   if (redisRows.length === 0) return md;
   return `${md}
 
-### Redis commands per bid request (app-redis, whole run: warm-up, max and half loads, both scenarios)
+### Redis commands per bid request (app-redis, whole run: warm-up, max and half loads, every scenario)
 
 Counted by the Redis server (\`INFO commandstats\`), against the requests and bids the app counted
 (\`outbid_bid_requests_total\`). No billing notices are sent here, so this is the bid path alone.
