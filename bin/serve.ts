@@ -21,6 +21,9 @@ import { MemoryProfileStore } from '../core/store/memory-profile-store.ts';
 import { MemoryStateStore } from '../core/store/memory-store.ts';
 import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
 import { RedisStateStore } from '../core/store/redis-store.ts';
+import { hourlyStatsReader } from '../optimizer/index.ts';
+import { decisionEvents } from '../optimizer/runtime/decision-events.ts';
+import { OptimizerLoop } from '../optimizer/runtime/optimizer-loop.ts';
 import {
   type ClickHouse,
   ClickHouseEventSink,
@@ -29,6 +32,8 @@ import {
   migrate,
   openClickHouse,
   RefreshScheduler,
+  type ReportingEvent,
+  readHourlyRollup,
   reconnectingClickHouse,
 } from '../reporting/index.ts';
 
@@ -40,7 +45,13 @@ import {
 async function openSink(
   config: Config,
   log: pino.Logger,
-): Promise<{ sink: EventSink; ch?: ClickHouse; close: () => Promise<void> }> {
+): Promise<{
+  sink: EventSink;
+  ch?: ClickHouse;
+  /** Records any reporting event (the optimizer's decision log); absent without ClickHouse. */
+  record?: (event: ReportingEvent) => void;
+  close: () => Promise<void>;
+}> {
   if (config.eventSink === 'memory') {
     const sink = new MemoryEventSink();
     return { sink, close: () => sink.flush() };
@@ -91,6 +102,7 @@ async function openSink(
   return {
     sink,
     ch,
+    record: (event) => sink.emit(event),
     close: async () => {
       await scheduler.stop();
       // Spools what is buffered and tries one delivery; the rest is replayed by the next start.
@@ -215,6 +227,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     },
   });
   await app.listen({ host: config.host, port: config.port });
+  const optimizer = startOptimizer(config, store, events, log);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -227,6 +240,7 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     }, config.shutdownTimeoutMs);
     timer.unref();
     try {
+      await optimizer?.stop();
       await app.close();
       await events.close();
       await store.close();
@@ -242,4 +256,42 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * The optimizer on a schedule inside serve (OPTIMIZER_INTERVAL_SEC; 0 turns it off): statistics
+ * from the exact hourly rollup in ClickHouse, allocations into the state store (bidders swap to
+ * them), every decision into the event log. Without ClickHouse there are no statistics to learn from.
+ */
+function startOptimizer(
+  config: Config,
+  store: StateStore,
+  events: { ch?: ClickHouse; record?: (event: ReportingEvent) => void },
+  log: pino.Logger,
+): OptimizerLoop | undefined {
+  const { ch, record } = events;
+  if (config.optimizerIntervalSec === 0 || ch === undefined || record === undefined) return undefined;
+  const loop = new OptimizerLoop({
+    store,
+    reader: hourlyStatsReader((window) => readHourlyRollup(ch, window)),
+    clock: systemClock,
+    rng: seededRng(randomBytes(4).readUInt32LE(0)),
+    intervalMs: config.optimizerIntervalSec * 1000,
+    cycle: { optimizer: { halfLifeMs: config.optimizerHalfLifeHours * 3_600_000 } },
+    onCycle: (result) => {
+      for (const e of decisionEvents(result, systemClock.now())) record(e);
+      log.info(
+        {
+          version: result.allocation.version,
+          written: result.written,
+          campaigns: result.decisions.length,
+          issues: result.issues.map((i) => `${i.campaignId}:${i.code}`),
+        },
+        'optimizer cycle',
+      );
+    },
+    onError: (err) => log.error({ err }, 'optimizer cycle failed; the next one tries again'),
+  });
+  loop.start();
+  return loop;
 }

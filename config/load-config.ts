@@ -61,6 +61,8 @@ const EnvSchema = Type.Object({
   CLICKHOUSE_PASSWORD: Type.String({ default: '' }),
   CLICKHOUSE_DATABASE: Type.String({ default: 'outbid', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
   ROLLUP_REFRESH_SEC: Type.Integer({ default: 60, minimum: 0, maximum: 86_400 }),
+  OPTIMIZER_INTERVAL_SEC: Type.Integer({ default: 3600, minimum: 0, maximum: 86_400 }),
+  OPTIMIZER_HALF_LIFE_HOURS: Type.Number({ default: 24, exclusiveMinimum: 0, maximum: 8760 }),
   ROLLUP_LOOKBACK_HOURS: Type.Integer({ default: 3, minimum: 1, maximum: 24 * 31 }),
   ATTRIBUTION_CLICK_WINDOW_SEC: Type.Integer({ default: 604_800, minimum: 0, maximum: 90 * 86_400 }),
   ATTRIBUTION_VIEW_WINDOW_SEC: Type.Integer({ default: 86_400, minimum: 0, maximum: 90 * 86_400 }),
@@ -151,6 +153,10 @@ export interface Config {
   rollupLookbackHours: number;
   /** Default attribution windows and per-campaign overrides. */
   attribution: { defaults: AttributionWindow; campaigns: Readonly<Record<string, AttributionWindow>> };
+  /** Seconds between optimizer cycles inside serve (0: off; then run `outbid optimize` elsewhere). */
+  optimizerIntervalSec: number;
+  /** Half-life of the optimizer's statistics, hours. */
+  optimizerHalfLifeHours: number;
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -379,6 +385,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     clickhousePassword: e.CLICKHOUSE_PASSWORD,
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     rollupRefreshSec: e.ROLLUP_REFRESH_SEC,
+    optimizerIntervalSec: e.OPTIMIZER_INTERVAL_SEC,
+    optimizerHalfLifeHours: e.OPTIMIZER_HALF_LIFE_HOURS,
     rollupLookbackHours: e.ROLLUP_LOOKBACK_HOURS,
     attribution: { defaults: attributionDefaults, campaigns: attributionCampaigns },
   };

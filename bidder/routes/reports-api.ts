@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.ts';
 import { OutbidError } from '../../core/index.ts';
 import {
@@ -37,11 +37,17 @@ export async function reportsApi(app: FastifyInstance, o: ReportsApiOptions): Pr
     };
   });
 
-  app.get<{ Params: { name: string } }>('/api/v1/reports/:name', async (req, reply) => {
+  app.get<{ Params: { name: string } }>('/api/v1/reports/:name', (req, reply) =>
+    report(req.params.name, req, reply),
+  );
+  // The optimizer's decision log, where the dashboard looks for it: the `optimizer_decisions` report.
+  app.get('/api/v1/optimizer/decisions', (req, reply) => report('optimizer_decisions', req, reply));
+
+  async function report(name: string, req: FastifyRequest, reply: FastifyReply) {
     if (!checkAdmin(o.config, req, reply)) return reply;
     let request: ReturnType<typeof parseReportRequest>;
     try {
-      request = parseReportRequest(req.params.name, req.query as Record<string, unknown>);
+      request = parseReportRequest(name, req.query as Record<string, unknown>);
     } catch (err) {
       if (!(err instanceof OutbidError)) throw err;
       return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });
@@ -69,5 +75,5 @@ export async function reportsApi(app: FastifyInstance, o: ReportsApiOptions): Pr
         .send(toCsv(request.def.columns, rows));
     }
     return { report: request.def.name, rows };
-  });
+  }
 }

@@ -88,6 +88,7 @@ const DEFS: Record<string, Pick<ReportDef, 'params' | 'post'>> = {
   nobid_reasons: { params: ['from', 'to', 'grain', 'format'], post: nobidShares },
   creative_ab: { params: ['from', 'to', 'campaign_id', 'line_item_id', 'format'], post: belowLeader },
   conversions: { params: ['from', 'to', 'campaign_id', 'format'] },
+  optimizer_decisions: { params: ['from', 'to', 'campaign_id', 'format'] },
 };
 
 function loadReports(): Map<string, ReportDef> {

@@ -172,6 +172,7 @@ describe('/api/v1/reports without ClickHouse: auth, validation, codes', () => {
       'delivery',
       'funnel',
       'nobid_reasons',
+      'optimizer_decisions',
       'performance',
     ]);
     for (const r of res.json<{ reports: { doc: string }[] }>().reports) {
