@@ -10,6 +10,7 @@ Commands:
             outbid backtest --log FILE --episode-auctions N --budget-ratio 1/32 [--train FILE]
             [--strategy max-clicks|mcpc|lin|const|rand]; "outbid backtest" alone lists every option.
   profiles  Import user profiles (JSONL) into the Redis profile store: outbid profiles import FILE [--ttl SEC]
+  optimize  Run the optimizer as its own process (REDIS_URL + CLICKHOUSE_URL): outbid optimize [--once]
   simulate  Run a market scenario against a real bidder and the optimizer (and an oracle, and an
             even split): outbid simulate --scenario FILE [--seed N]
   migrate   Apply the ClickHouse DDL (reporting/migrations) to CLICKHOUSE_URL or the embedded engine
@@ -56,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
         stdout: (line) => console.log(line),
         stderr: (line) => console.error(line),
       });
+    }
+    case 'optimize': {
+      const { optimize } = await import('./optimize.ts');
+      return optimize(argv.slice(argv.indexOf('optimize') + 1), process.env);
     }
     case 'simulate': {
       const { simulate } = await import('./simulate.ts');

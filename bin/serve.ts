@@ -271,6 +271,11 @@ function startOptimizer(
 ): OptimizerLoop | undefined {
   const { ch, record } = events;
   if (config.optimizerIntervalSec === 0 || ch === undefined || record === undefined) return undefined;
+  if (config.redisUrl !== undefined) {
+    // Several instances share Redis: one optimizer process (`outbid optimize`) writes allocations.
+    log.info('REDIS_URL set: the optimizer runs as its own process (outbid optimize), not in serve');
+    return undefined;
+  }
   const loop = new OptimizerLoop({
     store,
     reader: hourlyStatsReader((window) => readHourlyRollup(ch, window)),
