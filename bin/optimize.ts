@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../config/index.ts';
-import { seededRng, systemClock } from '../core/index.ts';
 import { RedisStateStore } from '../core/store/redis-store.ts';
-import { hourlyStatsReader } from '../optimizer/index.ts';
-import { decisionEvents } from '../optimizer/runtime/decision-events.ts';
-import { OptimizerLoop } from '../optimizer/runtime/optimizer-loop.ts';
-import { ClickHouseEventSink, openClickHouse, readHourlyRollup } from '../reporting/index.ts';
+import { ClickHouseEventSink, openClickHouse } from '../reporting/index.ts';
+import { optimizerLoop } from './optimizer-loop.ts';
 
 const USAGE = `usage: outbid optimize [--once]
   Runs the optimizer as its own process (for deployments with several bidder instances): campaigns
@@ -64,23 +60,16 @@ export async function optimize(argv: string[], env: NodeJS.ProcessEnv): Promise<
     onError: (err) => log.error({ err }, 'decision log'),
   });
   let lastWritten = false;
-  const loop = new OptimizerLoop({
+  const loop = optimizerLoop(
+    config,
     store,
-    reader: hourlyStatsReader((window) => readHourlyRollup(ch, window)),
-    clock: systemClock,
-    rng: seededRng(randomBytes(4).readUInt32LE(0)),
-    intervalMs: config.optimizerIntervalSec * 1000,
-    cycle: { optimizer: { halfLifeMs: config.optimizerHalfLifeHours * 3_600_000 } },
-    onCycle: (result) => {
+    ch,
+    (e) => sink.emit(e),
+    log,
+    (result) => {
       lastWritten = result.written;
-      for (const e of decisionEvents(result, systemClock.now())) sink.emit(e);
-      log.info(
-        { version: result.allocation.version, written: result.written, campaigns: result.decisions.length },
-        'optimizer cycle',
-      );
     },
-    onError: (err) => log.error({ err }, 'optimizer cycle failed'),
-  });
+  );
   const close = async () => {
     await loop.stop();
     await sink.close();

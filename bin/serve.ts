@@ -21,9 +21,7 @@ import { MemoryProfileStore } from '../core/store/memory-profile-store.ts';
 import { MemoryStateStore } from '../core/store/memory-store.ts';
 import { RedisProfileStore } from '../core/store/redis-profile-store.ts';
 import { RedisStateStore } from '../core/store/redis-store.ts';
-import { hourlyStatsReader } from '../optimizer/index.ts';
-import { decisionEvents } from '../optimizer/runtime/decision-events.ts';
-import { OptimizerLoop } from '../optimizer/runtime/optimizer-loop.ts';
+import type { OptimizerLoop } from '../optimizer/runtime/optimizer-loop.ts';
 import {
   type ClickHouse,
   ClickHouseEventSink,
@@ -33,9 +31,9 @@ import {
   openClickHouse,
   RefreshScheduler,
   type ReportingEvent,
-  readHourlyRollup,
   reconnectingClickHouse,
 } from '../reporting/index.ts';
+import { optimizerLoop } from './optimizer-loop.ts';
 
 /**
  * The event sink of `outbid serve`: ClickHouse (the server at CLICKHOUSE_URL, else the embedded
@@ -276,27 +274,7 @@ function startOptimizer(
     log.info('REDIS_URL set: the optimizer runs as its own process (outbid optimize), not in serve');
     return undefined;
   }
-  const loop = new OptimizerLoop({
-    store,
-    reader: hourlyStatsReader((window) => readHourlyRollup(ch, window)),
-    clock: systemClock,
-    rng: seededRng(randomBytes(4).readUInt32LE(0)),
-    intervalMs: config.optimizerIntervalSec * 1000,
-    cycle: { optimizer: { halfLifeMs: config.optimizerHalfLifeHours * 3_600_000 } },
-    onCycle: (result) => {
-      for (const e of decisionEvents(result, systemClock.now())) record(e);
-      log.info(
-        {
-          version: result.allocation.version,
-          written: result.written,
-          campaigns: result.decisions.length,
-          issues: result.issues.map((i) => `${i.campaignId}:${i.code}`),
-        },
-        'optimizer cycle',
-      );
-    },
-    onError: (err) => log.error({ err }, 'optimizer cycle failed; the next one tries again'),
-  });
+  const loop = optimizerLoop(config, store, ch, record, log);
   loop.start();
   return loop;
 }
