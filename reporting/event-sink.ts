@@ -22,6 +22,8 @@ export type OutbidEvent =
       /** The scores the price was based on (undefined without a score table). */
       pctr: number | undefined;
       pcvr: number | undefined;
+      /** Probability with which the creative was drawn among the eligible ones (the optimizer's weights, else uniform). */
+      propensity?: number;
       /** Unique id of the event; the ClickHouse sink derives `bid:<bidId>` when absent. */
       eventId?: string;
       /** The audience segment the bid targeted, for the hourly rollup. */

@@ -92,6 +92,16 @@ describe('allocation served by the bidder', () => {
     const other = new Set<string>();
     for (let i = 0; i < 40; i++) other.add((await bid(b, 'b.example'))!.crid);
     expect([...other].sort()).toEqual(['cr-1', 'cr-2']);
+    // Each bid event carries the probability its creative was drawn with.
+    const propensities = new Set(
+      b.sink.ofType('bid').map((e) => `${e.lineItemId}:${e.creativeId}:${e.propensity}`),
+    );
+    expect([...propensities].sort()).toEqual([
+      'l-a:cr-1:0.8',
+      'l-a:cr-2:0.2',
+      'l-b:cr-1:0.5',
+      'l-b:cr-2:0.5',
+    ]);
 
     // Version 2: all weight on cr-2, more budget for l-a.
     await b.store.put('allocation', allocation(2, 500_000, [0, 1]));

@@ -178,6 +178,7 @@ export function buildBidResponse(
       dealId: p.dealId,
       pctr: p.pctr,
       pcvr: p.pcvr,
+      propensity: p.propensity,
     });
     tickets.push({
       bidId: id,

@@ -58,6 +58,7 @@ export function toEventRow(event: ReportingEvent): EventRow {
       if (event.dealId !== undefined) row.deal_id = event.dealId;
       if (event.pctr !== undefined) row.pctr = event.pctr;
       if (event.pcvr !== undefined) row.pcvr = event.pcvr;
+      if (event.propensity !== undefined) row.propensity = event.propensity;
       break;
     case 'win':
     case 'billing':
