@@ -39,6 +39,7 @@ const EnvSchema = Type.Object({
   DEFAULT_TMAX_MS: Type.Integer({ default: 200, minimum: 10, maximum: 10_000 }),
   NETWORK_ALLOWANCE_MS: Type.Integer({ default: 20, minimum: 0, maximum: 10_000 }),
   NOTICE_DEDUP_TTL_SEC: Type.Integer({ default: 86_400, minimum: 60 }),
+  NOBID_SAMPLE_RATE: Type.Number({ default: 0.01, minimum: 0, maximum: 1 }),
   DEMO_DATA: Type.String({ default: 'config/demo-data.json' }),
   SEED_DEMO: Type.Boolean({ default: true }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 600_000 }),
@@ -157,6 +158,8 @@ export interface Config {
   optimizerIntervalSec: number;
   /** Half-life of the optimizer's statistics, hours. */
   optimizerHalfLifeHours: number;
+  /** Share of no-bids recorded as events (with their reason) for the `nobid_reasons` report. */
+  nobidSampleRate: number;
 }
 
 /** Thrown by `loadConfig` with every problem found. */
@@ -363,6 +366,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     defaultTmaxMs: e.DEFAULT_TMAX_MS,
     networkAllowanceMs: e.NETWORK_ALLOWANCE_MS,
     noticeDedupTtlSec: e.NOTICE_DEDUP_TTL_SEC,
+    nobidSampleRate: e.NOBID_SAMPLE_RATE,
     demoDataPath: e.DEMO_DATA,
     seedDemo: e.SEED_DEMO,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -31,7 +31,18 @@ export type OutbidEvent =
     }
   | NoticeEvent
   | TrackEvent
-  | ConversionEvent;
+  | ConversionEvent
+  | {
+      /** A sampled no-bid (NOBID_SAMPLE_RATE), for the `nobid_reasons` report. */
+      type: 'nobid';
+      ts: number;
+      /** Unique per event (request ids repeat across exchanges). */
+      eventId: string;
+      requestId: string;
+      reason: string;
+      exchange: string;
+      segment?: string;
+    };
 
 /** A win, billing or loss notice, verified. `clearingMicros` is in the account currency. */
 export interface NoticeEvent {

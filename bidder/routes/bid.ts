@@ -131,6 +131,9 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
     return { ...r, profile: lookup, screened: gate !== undefined };
   }
 
+  const nobidPeriod = config.nobidSampleRate > 0 ? Math.max(1, Math.round(1 / config.nobidSampleRate)) : 0;
+  let nobids = 0;
+
   app.post(
     '/openrtb2/bid',
     // The 200 schema compiles a fast-json-stringify serializer for bids; no-bid `{id, nbr}` bodies are sent pre-serialized.
@@ -142,6 +145,18 @@ export async function bidRoutes(app: FastifyInstance, o: BidRouteOptions): Promi
       const exchangeName = typeof exchange === 'string' && exchange !== '' ? exchange : 'default';
       const noBid = (reason: NoBidReasonName, requestId: string) => {
         o.metrics.request('nobid', reason, seconds());
+        // Sampled (every 1/rate-th no-bid, no RNG draw so the bid path's draws stay as they were):
+        // a no-bid is the common answer, and its reason mix is what analysts need.
+        if (nobidPeriod > 0 && ++nobids % nobidPeriod === 0) {
+          o.sink.emit({
+            type: 'nobid',
+            ts: o.clock.now(),
+            eventId: `nobid:${o.nextId()}`,
+            requestId,
+            reason,
+            exchange: exchangeName,
+          });
+        }
         if (config.exchanges[exchangeName]?.noBidResponse === 'nbr') {
           return reply.code(200).type('application/json').send(nbrBody(requestId, reason));
         }
