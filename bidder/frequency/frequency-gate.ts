@@ -135,10 +135,15 @@ export class FrequencyGate {
   }
 
   #withTimeout<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('frequency store timeout')), this.#timeoutMs);
-    });
-    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+    return withTimeout(promise, this.#timeoutMs);
   }
+}
+
+/** `promise`, or a rejection once `timeoutMs` has passed (the frequency store's deadline on the bid path). */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('frequency store timeout')), timeoutMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

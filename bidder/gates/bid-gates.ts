@@ -17,6 +17,7 @@ import {
   type FrequencyCandidate,
   FrequencyGate,
   lineItemScope,
+  withTimeout,
 } from '../frequency/frequency-gate.ts';
 import type { NoticeFields, NoticeSigner } from '../notices/notice-signer.ts';
 import { CampaignPacers } from '../pacing/campaign-pacers.ts';
@@ -406,7 +407,7 @@ export class BidGates {
     this.#frequencyCounters.holds += 1;
     const scopes = scopesOf(freq);
     const hold = this.#frequencyStore.reserve(userKey, scopes, now, t.bidId, t.expSec * 1000);
-    return this.#withTimeout(hold).then(
+    return withTimeout(hold, this.#frequencyTimeoutMs).then(
       (full) => {
         if (full.size === 0) return admitted(userKey);
         this.#frequencyCounters.holdsRefused += 1;
@@ -502,14 +503,6 @@ export class BidGates {
     const out: Record<string, ReturnType<BudgetGate['balance']>> = {};
     for (const id of this.#budgets.keys()) out[id] = this.budget.balance(id);
     return out;
-  }
-
-  #withTimeout<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('frequency store timeout')), this.#frequencyTimeoutMs);
-    });
-    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
   }
 }
 

@@ -164,6 +164,11 @@ async function waitUntil(
   }
 }
 
+/** Waits until the redis-server on `port` answers PING; throws with its output if it exits or stays silent. */
+export function waitForRedis(port: number, server: ServerProcess): Promise<void> {
+  return waitUntil(() => redisPing(port), server, `redis-server on 127.0.0.1:${port}`, READY_TIMEOUT_MS);
+}
+
 /** A redis-server started by `startRedis`. */
 export interface RedisServer {
   /** `redis://127.0.0.1:PORT`. */
@@ -193,7 +198,7 @@ async function launchRedis(binary: string, port: number): Promise<{ server: Serv
     'no',
   ]);
   try {
-    await waitUntil(() => redisPing(port), server, `redis-server on 127.0.0.1:${port}`, READY_TIMEOUT_MS);
+    await waitForRedis(port, server);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
