@@ -7,7 +7,7 @@ export {
   readAttributions,
   refreshAttribution,
 } from './attribution/attribution.ts';
-export type { ClickHouse, QueryParam, QueryParams } from './clickhouse/clickhouse.ts';
+export type { ClickHouse, InsertFormat, QueryParam, QueryParams } from './clickhouse/clickhouse.ts';
 export { type EmbeddedClickHouseOptions, openEmbeddedClickHouse } from './clickhouse/embedded-clickhouse.ts';
 export {
   type HourlyRow,

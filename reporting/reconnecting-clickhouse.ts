@@ -85,8 +85,8 @@ export function reconnectingClickHouse(o: ReconnectingOptions): ClickHouse & { c
     async insert(table, rows) {
       return (await get()).insert(table, rows);
     },
-    async insertJsonLines(table, payload) {
-      return (await get()).insertJsonLines(table, payload);
+    async insertPayload(table, payload, format) {
+      return (await get()).insertPayload(table, payload, format);
     },
     async query<T>(sql: string, params?: Parameters<ClickHouse['query']>[1]): Promise<T[]> {
       return (await get()).query<T>(sql, params);

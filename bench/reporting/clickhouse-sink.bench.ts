@@ -1,8 +1,9 @@
 /**
  * The durable ClickHouse sink: what `emit` costs on the bid path, and how fast events get from
  * `emit` into the embedded engine (chDB) through the spool, against baselines measured in the
- * same run: `MemoryEventSink.emit` for the former, chDB's own insert of the same JSONEachRow
- * payload (no spool, no fsync) for the latter.
+ * same run: `MemoryEventSink.emit` for the former, chDB's own insert of the same rows as prebuilt
+ * JSONEachRow (the format the sink spooled before) and TabSeparated (the format it spools now)
+ * payloads (no spool, no fsync) for the latter.
  *
  * Not wired into bench/run.ts (owned elsewhere): run it alone with
  * `node --import tsx bench/reporting/clickhouse-sink.bench.ts [--quick]`. It opens chDB, which
@@ -17,12 +18,13 @@ import { ManualClock } from '../../core/index.ts';
 import {
   type ClickHouse,
   ClickHouseEventSink,
+  type InsertFormat,
   MemoryEventSink,
   migrate,
   type OutbidEvent,
   openEmbeddedClickHouse,
 } from '../../reporting/index.ts';
-import { toEventRow } from '../../reporting/sink/event-row.ts';
+import { EVENT_COLUMNS, toEventRow, toEventTsv } from '../../reporting/sink/event-row.ts';
 import { fmt, markdownTable } from '../support/table.ts';
 
 function bidEvent(n: number): OutbidEvent {
@@ -105,27 +107,42 @@ export async function runClickHouseSinkBench(options: { quick?: boolean } = {}):
     await emitSink.close();
     await ch.exec('TRUNCATE TABLE events');
 
-    // Baselines: the engine alone, same rows, payloads built beforehand, by insert size.
-    const rawPerSec = new Map<number, number>();
+    // Baselines: the engine alone, same rows, payloads built beforehand, by format and insert size.
+    const formats: { name: string; format: InsertFormat; line: (n: number) => string }[] = [
+      {
+        name: 'JSONEachRow',
+        format: { format: 'JSONEachRow' },
+        line: (n) => `${JSON.stringify(toEventRow(bidEvent(n)))}\n`,
+      },
+      {
+        name: 'TabSeparated',
+        format: { format: 'TabSeparated', columns: EVENT_COLUMNS },
+        line: (n) => toEventTsv(bidEvent(n)),
+      },
+    ];
+    const rawRows: { label: string; perSec: number }[] = [];
     let t0 = 0;
-    for (const batchRows of [10_000, 100_000]) {
-      const payloads: Buffer[] = [];
-      for (let start = 0; start < ingestEvents; start += batchRows) {
-        let text = '';
-        for (let n = start; n < Math.min(ingestEvents, start + batchRows); n++) {
-          text += `${JSON.stringify(toEventRow(bidEvent(n)))}\n`;
+    for (const { name, format, line } of formats) {
+      for (const batchRows of [10_000, 100_000]) {
+        const payloads: Buffer[] = [];
+        for (let start = 0; start < ingestEvents; start += batchRows) {
+          let text = '';
+          for (let n = start; n < Math.min(ingestEvents, start + batchRows); n++) text += line(n);
+          payloads.push(Buffer.from(text));
         }
-        payloads.push(Buffer.from(text));
+        t0 = performance.now();
+        for (const p of payloads) await ch.insertPayload('events', p, format);
+        rawRows.push({
+          label: `chDB insert of prebuilt ${name}, ${fmt(batchRows)}-row inserts`,
+          perSec: ingestEvents / ((performance.now() - t0) / 1000),
+        });
+        await ch.exec('TRUNCATE TABLE events');
       }
-      t0 = performance.now();
-      for (const p of payloads) await ch.insertJsonLines('events', p);
-      rawPerSec.set(batchRows, ingestEvents / ((performance.now() - t0) / 1000));
-      await ch.exec('TRUNCATE TABLE events');
     }
-    const base = rawPerSec.get(10_000)!;
+    const base = rawRows[0]!.perSec;
 
     // The sink's own ceiling: the same path with inserts acknowledged at once (nothing stored).
-    const noop = { ...ch, insertJsonLines: async () => {} };
+    const noop = { ...ch, insertPayload: async () => {} };
     const spoolOnly = await ingest(noop, join(dir, 'spool-only'), ingestEvents);
     const sinkRun = await ingest(ch, join(dir, 'ingest'), ingestEvents);
     const sinkPerSec = sinkRun.perSec;
@@ -133,15 +150,9 @@ export async function runClickHouseSinkBench(options: { quick?: boolean } = {}):
     if (check?.n !== ingestEvents) throw new Error(`ingest lost events: ${check?.n} of ${ingestEvents}`);
 
     const ingestRows = [
-      ['chDB insert of prebuilt JSONEachRow, 10,000-row inserts', fmt(base), '1.00×', '–'],
+      ...rawRows.map((r) => [r.label, fmt(r.perSec), `${fmt(r.perSec / base, 2)}×`, '–']),
       [
-        'chDB insert of prebuilt JSONEachRow, 100,000-row inserts',
-        fmt(rawPerSec.get(100_000)!),
-        `${fmt(rawPerSec.get(100_000)! / base, 2)}×`,
-        '–',
-      ],
-      [
-        'sink: emit → 10,000-event batches → spool (fsync) → chDB (spooled batches coalesced ≤ 8 MiB per insert)',
+        'sink: emit → 10,000-event batches → TabSeparated spool (fsync) → chDB (spooled batches coalesced ≤ 8 MiB per insert)',
         fmt(sinkPerSec),
         `${fmt(sinkPerSec / base, 2)}×`,
         sinkRun.loopDelay,
@@ -158,9 +169,12 @@ export async function runClickHouseSinkBench(options: { quick?: boolean } = {}):
       '',
       markdownTable(['emit of one bid event', 'ns/emit', 'vs memory sink'], emitRows),
       '',
-      `Ingest of ${fmt(ingestEvents)} bid events into embedded chDB (events table, 3 migrations applied):`,
+      `Ingest of ${fmt(ingestEvents)} bid events into embedded chDB (events table, migrations applied):`,
       '',
-      markdownTable(['path', 'events/s', 'vs 10,000-row inserts', 'max event-loop delay'], ingestRows),
+      markdownTable(
+        ['path', 'events/s', 'vs 10,000-row JSONEachRow inserts', 'max event-loop delay'],
+        ingestRows,
+      ),
     ].join('\n');
   } finally {
     await ch.close();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/index.ts';
 import { MIGRATIONS_DIR, migrate } from '../migrations/migrate.ts';
+import { EVENT_COLUMNS, toEventRow, toEventTsv } from '../sink/event-row.ts';
+import type { ReportingEvent } from '../sink/reporting-event.ts';
 import type { ClickHouse } from './clickhouse.ts';
 import { readHourlyRollup, refreshHourlyRollup } from './hourly-rollup.ts';
 
@@ -132,11 +134,84 @@ export function clickhouseContract(name: string, open: OpenClickHouse): void {
 
     it('inserts a JSONEachRow payload given as a string, a buffer, or parts of one insert', async () => {
       await ch.exec('CREATE TABLE IF NOT EXISTS j (k String, n Int64) ENGINE = MergeTree ORDER BY k');
-      await ch.insertJsonLines('j', '{"k":"a","n":1}\n');
-      await ch.insertJsonLines('j', Buffer.from('{"k":"b","n":2}\n{"k":"c","n":3}\n'));
-      await ch.insertJsonLines('j', [Buffer.from('{"k":"d","n":4}\n'), Buffer.from('{"k":"e","n":5}\n')]);
-      await ch.insertJsonLines('j', []);
+      await ch.insertPayload('j', '{"k":"a","n":1}\n');
+      await ch.insertPayload('j', Buffer.from('{"k":"b","n":2}\n{"k":"c","n":3}\n'));
+      await ch.insertPayload('j', [Buffer.from('{"k":"d","n":4}\n'), Buffer.from('{"k":"e","n":5}\n')]);
+      await ch.insertPayload('j', []);
       expect(await ch.query('SELECT count() AS c, sum(n) AS s FROM j')).toEqual([{ c: 5, s: 15 }]);
+    });
+
+    it('takes event rows as the sink spools them (TabSeparated, named columns): hostile text, NULLs, epoch seconds', async () => {
+      await migrate(ch, { clock: new ManualClock(T0_MS) });
+      const events: ReportingEvent[] = HOSTILE.map((text, i) => ({
+        type: 'bid',
+        ts: T0_MS + i * 1_001,
+        requestId: text,
+        bidId: `b${i}`,
+        impId: '1',
+        lineItemId: 'li',
+        campaignId: 'c',
+        creativeId: text,
+        priceMicros: 1_500_000 + i,
+        currency: 'USD',
+        exchange: text,
+        dealId: undefined,
+        segment: text,
+        pctr: i % 2 === 0 ? 1e-7 * (i + 1) : undefined,
+        pcvr: undefined,
+        ...(i % 2 === 0 ? { propensity: 0.25 } : {}),
+      }));
+      events.push(
+        {
+          type: 'loss',
+          ts: T0_MS,
+          bidId: 'b0',
+          impId: '1',
+          lineItemId: 'li',
+          campaignId: 'c',
+          creativeId: 'x',
+          clearingMicros: undefined,
+          lossCode: 102,
+        },
+        { type: 'conversion', ts: T0_MS, conversionId: 'o1', clickId: 'k\t1', valueMicros: -5, userKey: 'u' },
+        {
+          type: 'optimizer_decision',
+          ts: T0_MS,
+          decisionId: 'd1',
+          strategy: 'ts',
+          reason: 'normal',
+          payload: { note: 'a\tb\nc' },
+        },
+      );
+      const lines = events.map(toEventTsv);
+      // Two parts of one insert, as the sink coalesces spooled batches.
+      await ch.insertPayload(
+        'events',
+        [Buffer.from(lines.slice(0, 5).join('')), Buffer.from(lines.slice(5).join(''))],
+        {
+          format: 'TabSeparated',
+          columns: EVENT_COLUMNS,
+        },
+      );
+      const stored = await ch.query<Record<string, unknown>>(
+        `SELECT ${EVENT_COLUMNS.map((c) => (c === 'ts' ? 'toUInt32(ts) AS ts' : c)).join(', ')} FROM events ORDER BY event_id`,
+      );
+      const expected = events
+        .map((e) => {
+          const r = toEventRow(e);
+          const full: Record<string, unknown> = {};
+          for (const c of EVENT_COLUMNS) {
+            const nullable = c === 'loss_code' || c === 'propensity' || c === 'pctr' || c === 'pcvr';
+            const numeric = nullable || /^(ts|ts_ms|.*_micros)$/.test(c);
+            full[c] = r[c] ?? (nullable ? null : numeric ? 0 : '');
+          }
+          return full;
+        })
+        .sort((a, b) => ((a.event_id as string) < (b.event_id as string) ? -1 : 1));
+      expect(stored).toEqual(expected);
+      await expect(
+        ch.insertPayload('events', 'x\n', { format: 'TabSeparated', columns: ['event_id) SELECT 1 --'] }),
+      ).rejects.toMatchObject({ code: 'CH_BAD_PARAM' });
     });
 
     it('rejects bad parameters with CH_BAD_PARAM before the engine sees them', async () => {

@@ -3,7 +3,7 @@ import type { Session } from 'chdb';
 import { errorFrom } from '../../core/index.ts';
 import { ReportingErrors } from '../errors.ts';
 import { bindClientSide, hasPlaceholders, nativeParams } from './bind-params.ts';
-import type { ClickHouse, QueryParams } from './clickhouse.ts';
+import { type ClickHouse, type InsertFormat, JSON_EACH_ROW, type QueryParams } from './clickhouse.ts';
 
 /** Where and how the embedded engine opens. */
 export interface EmbeddedClickHouseOptions {
@@ -27,6 +27,26 @@ export function qualify(database: string, table: string): string {
     throw errorFrom(ReportingErrors.CH_BAD_PARAM, `table name ${JSON.stringify(table)} is not an identifier`);
   }
   return `${database}.${table}`;
+}
+
+/**
+ * The checked column list of a TabSeparated insert (undefined for JSONEachRow). Names reach the
+ * INSERT statement's text, and a spool file could have been edited: identifiers only.
+ */
+export function insertColumns(format: InsertFormat): readonly string[] | undefined {
+  if (format.format === 'JSONEachRow') return undefined;
+  if (format.columns.length === 0) {
+    throw errorFrom(ReportingErrors.CH_BAD_PARAM, 'a TabSeparated insert needs its column list');
+  }
+  for (const column of format.columns) {
+    if (!IDENTIFIER.test(column)) {
+      throw errorFrom(
+        ReportingErrors.CH_BAD_PARAM,
+        `column name ${JSON.stringify(column)} is not an identifier`,
+      );
+    }
+  }
+  return format.columns;
 }
 
 /**
@@ -82,16 +102,22 @@ export async function openEmbeddedClickHouse(options: EmbeddedClickHouseOptions)
   const insertPayload = async (
     table: string,
     payload: Buffer | string | readonly Buffer[],
+    format: InsertFormat = JSON_EACH_ROW,
   ): Promise<void> => {
     ensureOpen();
     const target = qualify(database, table);
+    const columns = insertColumns(format);
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) {
       // The native insert takes one buffer.
       payload = payload.length === 1 ? payload[0]! : Buffer.concat(payload as Buffer[]);
     }
     if (payload.length === 0) return;
     try {
-      await session.insert({ table: target, values: payload, format: 'JSONEachRow' });
+      await session.insert(
+        columns === undefined
+          ? { table: target, values: payload, format: 'JSONEachRow' }
+          : { table: target, values: payload, format: 'TabSeparated', columns },
+      );
     } catch (err) {
       throw errorFrom(
         ReportingErrors.CH_INSERT,
@@ -122,7 +148,7 @@ export async function openEmbeddedClickHouse(options: EmbeddedClickHouseOptions)
       for (const row of rows) payload += `${JSON.stringify(row)}\n`;
       await insertPayload(table, payload);
     },
-    insertJsonLines: insertPayload,
+    insertPayload,
     async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
       const text = await run(sql, params, 'JSON');
       return (JSON.parse(text) as { data: T[] }).data;

@@ -3,8 +3,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { errorFrom } from '../../core/index.ts';
 import { ReportingErrors } from '../errors.ts';
 import { bindClientSide, hasPlaceholders, nativeParams } from './bind-params.ts';
-import type { ClickHouse, QueryParams } from './clickhouse.ts';
-import { qualify } from './embedded-clickhouse.ts';
+import { type ClickHouse, type InsertFormat, JSON_EACH_ROW, type QueryParams } from './clickhouse.ts';
+import { insertColumns, qualify } from './embedded-clickhouse.ts';
 
 /** Connection settings of a ClickHouse server (`CLICKHOUSE_URL`, `CLICKHOUSE_USER`, …). */
 export interface ServerClickHouseOptions {
@@ -91,11 +91,16 @@ export async function connectServerClickHouse(options: ServerClickHouseOptions):
     if (nativeBinding) return { query: sql, query_params: nativeParams(sql, params) };
     return { query: bindClientSide(sql, params) };
   };
-  const insertStream = async (table: string, values: Readable): Promise<void> => {
+  const insertStream = async (table: string, values: Readable, format: InsertFormat): Promise<void> => {
     ensureOpen();
     const target = qualify(database, table);
+    const columns = insertColumns(format);
+    const query =
+      columns === undefined
+        ? `INSERT INTO ${target} FORMAT JSONEachRow`
+        : `INSERT INTO ${target} (${columns.join(', ')}) FORMAT TabSeparated`;
     try {
-      const result = await client.exec({ query: `INSERT INTO ${target} FORMAT JSONEachRow`, values });
+      const result = await client.exec({ query, values });
       // The socket returns to the pool only once the (empty) response body is consumed.
       result.stream.resume();
       await new Promise<void>((resolve, reject) => {
@@ -130,14 +135,14 @@ export async function connectServerClickHouse(options: ServerClickHouseOptions):
       if (rows.length === 0) return;
       let payload = '';
       for (const row of rows) payload += `${JSON.stringify(row)}\n`;
-      await insertStream(table, Readable.from([Buffer.from(payload)]));
+      await insertStream(table, Readable.from([Buffer.from(payload)]), JSON_EACH_ROW);
     },
-    async insertJsonLines(table, payload) {
+    async insertPayload(table, payload, format = JSON_EACH_ROW) {
       const parts =
         typeof payload === 'string' ? [Buffer.from(payload)] : Buffer.isBuffer(payload) ? [payload] : payload;
       if (parts.every((p) => p.length === 0)) return;
       // Streamed part by part: a coalesced group is never copied into one buffer on the event loop.
-      await insertStream(table, Readable.from(parts));
+      await insertStream(table, Readable.from(parts), format);
     },
     async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
       ensureOpen();

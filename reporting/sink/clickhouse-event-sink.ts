@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { errorFrom, OutbidError } from '../../core/index.ts';
-import type { ClickHouse } from '../clickhouse/clickhouse.ts';
+import { type ClickHouse, type InsertFormat, JSON_EACH_ROW } from '../clickhouse/clickhouse.ts';
 import { ReportingErrors } from '../errors.ts';
 import type { EventSink } from '../event-sink.ts';
-import { toEventRow } from './event-row.ts';
+import { EVENT_TSV_HEADER, toEventTsv } from './event-row.ts';
 import type { ReportingEvent } from './reporting-event.ts';
 import { Spool, type SpoolIo, type SpoolRecord } from './spool.ts';
 
@@ -93,6 +93,35 @@ function countLines(payload: Buffer): number {
   let n = 0;
   for (let i = payload.indexOf(10); i !== -1; i = payload.indexOf(10, i + 1)) n++;
   return n;
+}
+
+/** A spooled payload split into its insert format and its rows. */
+interface Decoded {
+  format: InsertFormat;
+  /** The header line (TabSeparated), compared to group payloads into one insert. */
+  header: string;
+  rows: Buffer;
+}
+
+const OPEN_BRACE = 0x7b;
+const TSV_FORMATS = new Map<string, InsertFormat>();
+
+/**
+ * Spooled payloads are TabSeparated after a header line of column names (this version), or
+ * JSONEachRow (spools written before it: every line starts with `{`, a column name never does).
+ */
+function decodePayload(payload: Buffer): Decoded {
+  if (payload.length === 0 || payload[0] === OPEN_BRACE) {
+    return { format: JSON_EACH_ROW, header: '', rows: payload };
+  }
+  const eol = payload.indexOf(10);
+  const header = payload.toString('utf8', 0, eol === -1 ? payload.length : eol);
+  let format = TSV_FORMATS.get(header);
+  if (format === undefined) {
+    format = { format: 'TabSeparated', columns: header.split('\t') };
+    TSV_FORMATS.set(header, format);
+  }
+  return { format, header, rows: eol === -1 ? payload.subarray(payload.length) : payload.subarray(eol + 1) };
 }
 
 /**
@@ -319,9 +348,9 @@ export class ClickHouseEventSink implements EventSink {
         const events = item.events!;
         for (let start = 0; start < events.length; start += SERIALIZE_SLICE) {
           if (start > 0) await turn();
-          let text = '';
+          let text = start === 0 ? EVENT_TSV_HEADER : '';
           const end = Math.min(events.length, start + SERIALIZE_SLICE);
-          for (let i = start; i < end; i++) text += `${JSON.stringify(toEventRow(events[i]!))}\n`;
+          for (let i = start; i < end; i++) text += toEventTsv(events[i]!);
           parts.push(Buffer.from(text));
         }
         item.payload = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -343,7 +372,8 @@ export class ClickHouseEventSink implements EventSink {
         );
         // Disk full: an acknowledged insert is as durable as an fsync, so try ClickHouse directly.
         try {
-          await this.#ch.insertJsonLines(this.#table, payload);
+          const decoded = decodePayload(payload);
+          await this.#ch.insertPayload(this.#table, decoded.rows, decoded.format);
           this.#stats.delivered += item.rows;
           this.#doneUnspooled(item);
           continue;
@@ -403,16 +433,26 @@ export class ClickHouseEventSink implements EventSink {
       const item = this.#queue[0]!;
       // Consecutive batches go in one insert (chDB took 10,000-row inserts at 50–160k rows/s and
       // 100,000-row ones at 82–264k); after a failure the head goes alone, to find a poison batch.
-      const group = item.attempts === 0 ? this.#headGroup() : [item];
+      let group = item.attempts === 0 ? this.#headGroup() : [item];
       let payload: Buffer[] | undefined;
       try {
         const parts: Buffer[] = [];
         for (const queued of group) parts.push(await this.#spool.read(queued.record));
         payload = parts;
-        await this.#ch.insertJsonLines(this.#table, parts);
+        // One insert has one format and column list: a group stops where they change (a spool
+        // replayed across an upgrade); the rest goes in the next round.
+        const head = decodePayload(parts[0]!);
+        const rows: Buffer[] = [head.rows];
+        for (let i = 1; i < parts.length; i++) {
+          const next = decodePayload(parts[i]!);
+          if (next.header !== head.header) break;
+          rows.push(next.rows);
+        }
+        group = group.slice(0, rows.length);
+        await this.#ch.insertPayload(this.#table, rows, head.format);
         this.#queue.splice(0, group.length);
         for (let i = 0; i < group.length; i++)
-          this.#stats.delivered += group[i]!.rows ?? countLines(parts[i]!);
+          this.#stats.delivered += group[i]!.rows ?? countLines(rows[i]!);
         for (const queued of group) await this.#spool.ack(queued.record);
         backoffMs = this.#retryInitialMs;
         this.#checkIdle();

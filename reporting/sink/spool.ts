@@ -9,8 +9,9 @@ import { ReportingErrors } from '../errors.ts';
  * Segment files of batches ClickHouse has not acknowledged yet, under `<DATA_DIR>/spool/`.
  *
  * Format: `seg-<16 digits>.log`, a sequence of records `[u32 LE length][u32 LE crc32][payload]`,
- * payload = the batch as JSONEachRow. A sidecar `seg-….acked` holds the byte offset up to which
- * records were delivered (written without fsync: losing it only replays more, and replays are
+ * payload = the batch as TabSeparated rows after a header line of their column names (earlier
+ * versions spooled JSONEachRow, recognised by the `{` of its first row; both replay). A sidecar
+ * `seg-….acked` holds the byte offset up to which records were delivered (written without fsync: losing it only replays more, and replays are
  * deduplicated by event_id). A segment is deleted once it is sealed and fully delivered.
  *
  * Fsync policy: every appended record is fdatasync'd before `append` resolves (one record is one
