@@ -6,6 +6,9 @@
  *
  * - `raw`: a bare `node:http` server that reads the whole body and answers 204 — the ceiling any
  *   Node HTTP app on this machine can reach.
+ * - `fastify-parse`: bench-only, a bare fastify route that receives the body, parses it as JSON
+ *   (fastify's own parser) and answers 204: what the framework costs before any bidding, so the
+ *   app's distance from `raw` splits into framework and bidder.
  * - `app`: the real Outbid app (`buildApp`) with the demo campaigns in an in-memory store; parse,
  *   decide and serialise in the main thread.
  * - `app-caps`: `app` with a frequency cap (10⁶ a day: never reached) on every campaign, so every
@@ -69,6 +72,16 @@ async function rawServer(): Promise<Running> {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+async function fastifyParseServer(): Promise<Running> {
+  const app = Fastify({ logger: false, keepAliveTimeout: 75_000, bodyLimit: benchConfig().bodyLimitBytes });
+  app.post('/openrtb2/bid', async (request, reply) => {
+    if (typeof request.body !== 'object' || request.body === null) return reply.code(400).send();
+    return reply.code(204).send();
+  });
+  await app.listen({ port: 0, host: HOST });
+  return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
 }
 
 function demoData(capped = false): CampaignData {
@@ -266,17 +279,19 @@ async function main(mode: Design): Promise<void> {
   const server =
     mode === 'raw'
       ? await rawServer()
-      : mode === 'clone-hop'
-        ? await cloneHopServer()
-        : await appServer(
-            mode === 'app' || mode === 'app-caps' || mode === 'app-redis' ? 0 : 2,
-            mode === 'app-hop' ? 1 : undefined,
-            mode === 'app-caps' ? 'caps' : mode === 'app-redis' ? 'redis' : 'default',
-          );
+      : mode === 'fastify-parse'
+        ? await fastifyParseServer()
+        : mode === 'clone-hop'
+          ? await cloneHopServer()
+          : await appServer(
+              mode === 'app' || mode === 'app-caps' || mode === 'app-redis' ? 0 : 2,
+              mode === 'app-hop' ? 1 : undefined,
+              mode === 'app-caps' ? 'caps' : mode === 'app-redis' ? 'redis' : 'default',
+            );
   const url = `http://${HOST}:${server.port}`;
   ready({
     port: server.port,
-    metricsUrls: mode === 'raw' || mode === 'clone-hop' ? [] : [`${url}/metrics`],
+    metricsUrls: mode === 'raw' || mode === 'fastify-parse' || mode === 'clone-hop' ? [] : [`${url}/metrics`],
     pids: [process.pid],
   });
   exitOn(server.close);
