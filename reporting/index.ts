@@ -10,10 +10,14 @@ export {
 export type { ClickHouse, InsertFormat, QueryParam, QueryParams } from './clickhouse/clickhouse.ts';
 export { type EmbeddedClickHouseOptions, openEmbeddedClickHouse } from './clickhouse/embedded-clickhouse.ts';
 export {
+  backfillRollups,
   type HourlyRow,
   type HourWindow,
   readHourlyRollup,
+  refreshDailyRollups,
   refreshHourlyRollup,
+  refreshNoBidRollup,
+  refreshRollups,
 } from './clickhouse/hourly-rollup.ts';
 export { connectServerClickHouse, type ServerClickHouseOptions } from './clickhouse/server-clickhouse.ts';
 export { ReportingErrors } from './errors.ts';

@@ -24,12 +24,14 @@ describe('migrateCommand', () => {
       'applied 003_events_hourly.sql\n',
       'applied 004_events_user_key.sql\n',
       'applied 005_attributions.sql\n',
-      `embedded ${join(dir, 'clickhouse')} database outbid: applied 5, 0 were already applied\n`,
+      'applied 006_events_daily.sql\n',
+      'applied 007_nobids.sql\n',
+      `embedded ${join(dir, 'clickhouse')} database outbid: applied 7, 0 were already applied\n`,
     ]);
     const second = capture();
     expect(await migrateCommand([], { DATA_DIR: dir }, second.io)).toBe(0);
     expect(second.out).toEqual([
-      `embedded ${join(dir, 'clickhouse')} database outbid: up to date (5 migrations applied earlier)\n`,
+      `embedded ${join(dir, 'clickhouse')} database outbid: up to date (7 migrations applied earlier)\n`,
     ]);
   });
 
@@ -37,7 +39,7 @@ describe('migrateCommand', () => {
     const c = capture();
     const env = { CLICKHOUSE_URL: inject('clickhouseUrl'), CLICKHOUSE_DATABASE: `cmd_${process.pid}` };
     expect(await migrateCommand([], env, c.io)).toBe(0);
-    expect(c.out.at(-1)).toMatch(/database cmd_\d+: applied 5, 0 were already applied\n$/);
+    expect(c.out.at(-1)).toMatch(/database cmd_\d+: applied 7, 0 were already applied\n$/);
   });
 
   it('prints the cluster DDL with --dry-run and applies nothing', async () => {

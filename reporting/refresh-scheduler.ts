@@ -2,12 +2,12 @@ import type { Clock, OutbidError } from '../core/index.ts';
 import { errorFrom } from '../core/index.ts';
 import { type AttributionSettings, refreshAttribution } from './attribution/attribution.ts';
 import type { ClickHouse } from './clickhouse/clickhouse.ts';
-import { refreshHourlyRollup } from './clickhouse/hourly-rollup.ts';
+import { backfillRollups, refreshRollups } from './clickhouse/hourly-rollup.ts';
 import { ReportingErrors } from './errors.ts';
 
 const HOUR_MS = 3_600_000;
 
-/** Settings of the in-process refresh of attribution and the exact hourly rollup. */
+/** Settings of the in-process refresh of attribution and the exact rollups. */
 export interface RefreshSchedulerOptions {
   ch: ClickHouse;
   clock: Clock;
@@ -21,16 +21,20 @@ export interface RefreshSchedulerOptions {
 }
 
 /**
- * Runs, one at a time, attribution then the exact hourly rollup over the last `lookbackHours`
- * (through the current hour), every `intervalMs`. Attribution goes first because the rollup counts
- * attributed conversions. Both are idempotent, so a refresh that overlaps the previous one's
- * hours only rewrites them with a newer version.
+ * Runs, one at a time, attribution then the exact rollups (refreshRollups: events_hourly and
+ * nobids_hourly, then events_daily and nobids_daily for the days those hours touch) over the last
+ * `lookbackHours` (through the current hour), every `intervalMs`. Attribution goes first because
+ * the rollup counts attributed conversions. All are idempotent, so a refresh that overlaps the
+ * previous one's hours only rewrites them with a newer version. The first refresh of the process
+ * also fills the rollups a migration added to existing data (backfillRollups).
  */
 export class RefreshScheduler {
   readonly #o: RefreshSchedulerOptions;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** backfillRollups ran (it is retried at each refresh until it succeeds). */
+  #backfilled = false;
   /** Completed refreshes (tests, metrics). */
   runs = 0;
 
@@ -65,13 +69,17 @@ export class RefreshScheduler {
     const now = clock.now();
     const window = { fromMs: now - this.#o.lookbackHours * HOUR_MS, toMs: now + 1 };
     try {
+      if (!this.#backfilled) {
+        await backfillRollups(ch, clock);
+        this.#backfilled = true;
+      }
       await refreshAttribution(
         ch,
         { fromMs: window.fromMs, toMs: Math.ceil(window.toMs / HOUR_MS) * HOUR_MS },
         this.#o.attribution,
         clock,
       );
-      await refreshHourlyRollup(ch, window, clock);
+      await refreshRollups(ch, window, clock);
       this.runs++;
     } catch (err) {
       try {

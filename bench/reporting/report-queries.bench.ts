@@ -2,11 +2,17 @@
  * Report query latency on generated events in the embedded engine (chDB): N events (default
  * 10,000,000) over 30 days, 20 campaigns × 5 line items × 5 creatives, 50 segments, 5 exchanges,
  * generated inside the engine with `INSERT … SELECT FROM numbers()` (generating JSON in Node
- * would measure Node). Then the scheduled work (attribution, exact hourly rollup over the whole
- * range) is timed once, and every report of reporting/queries/ runs `--runs` times (default 40)
- * over the last 7 days and over all 30, through the same `runReport` the API uses.
- * Baseline in the same run: `SELECT 1` (the engine's per-query floor), and the delivery report
- * computed from the raw events (dedup by event_id) instead of the rollup.
+ * would measure Node). Then the scheduled work (attribution; the exact rollups: events_hourly,
+ * nobids_hourly, then events_daily and nobids_daily, each timed) runs once over the whole range,
+ * one scheduler tick (last 3 h) is timed piece by piece, and every report of reporting/queries/
+ * runs `--runs` times (default 40) through the same `runReport` the API uses: over the last 7
+ * days, the last 30, and 30 days from noon to noon (29 whole days from the daily rollups, the edge
+ * hours from the hourly ones); `delivery` and `nobid_reasons` at grain `hour` and `day` (no
+ * dashboard in this repository calls /api/v1/reports, so both are measured).
+ * Baselines in the same run: `SELECT 1` (the engine's per-query floor), the delivery report
+ * computed from the raw events (dedup by event_id) instead of the rollup, and the previous design
+ * of the reports the daily rollups replaced: delivery at grain day from events_hourly alone, and
+ * nobid_reasons from the raw events.
  *
  * Run alone: `node --import tsx bench/reporting/report-queries.bench.ts [--events 1000000] [--runs 40]`.
  */
@@ -22,7 +28,10 @@ import {
   parseReportRequest,
   REPORTS,
   refreshAttribution,
+  refreshDailyRollups,
   refreshHourlyRollup,
+  refreshNoBidRollup,
+  refreshRollups,
   runReport,
 } from '../../reporting/index.ts';
 import { fmt, markdownTable } from '../support/table.ts';
@@ -104,6 +113,32 @@ FROM (SELECT event_id, min(ts) AS first_ts, argMin(type, ts_ms) AS k, argMin(cam
       FROM events WHERE ts >= {from:DateTime} AND ts < {to:DateTime} GROUP BY event_id)
 GROUP BY period, c ORDER BY c, period`;
 
+/** delivery.sql before the daily rollup (migration 006): grain day from events_hourly alone. */
+const PREVIOUS_DELIVERY = `SELECT period, campaign_id, bids, wins, billed, impressions, clicks, spend_micros,
+       if(bids = 0, 0, wins / bids) AS win_rate
+FROM (SELECT if({grain:String} = 'day', toStartOfDay(hour), hour) AS period, campaign_id, sum(bids) AS bids,
+             sum(wins) AS wins, sum(billed) AS billed, sum(impressions) AS impressions, sum(clicks) AS clicks,
+             sum(spend_micros) AS spend_micros
+      FROM events_hourly FINAL
+      WHERE hour >= {from:DateTime} AND hour < {to:DateTime} AND campaign_id != ''
+      GROUP BY period, campaign_id)
+ORDER BY campaign_id, period`;
+
+/** nobid_reasons.sql before the no-bid rollups (migration 007): the raw events. */
+const PREVIOUS_NOBID_REASONS = `SELECT if({grain:String} = 'day', toStartOfDay(ts), toStartOfHour(ts)) AS period, reason,
+       uniqExact(event_id) AS nobids
+FROM events
+WHERE type = 'nobid' AND ts >= {from:DateTime} AND ts < {to:DateTime}
+GROUP BY period, reason
+ORDER BY period, nobids DESC, reason`;
+
+/** Runs `fn` for every day of [START, END), one day at a time, and returns the ms it took. */
+async function perDay(fn: (window: { fromMs: number; toMs: number }) => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  for (let d = START; d < END; d += 86_400_000) await fn({ fromMs: d, toMs: d + 86_400_000 });
+  return performance.now() - t0;
+}
+
 export async function runReportQueriesBench(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'outbid-report-bench-'));
   const clock = new ManualClock(END);
@@ -130,30 +165,46 @@ export async function runReportQueriesBench(): Promise<string> {
     await refreshAttribution(ch, window, settings, clock);
     const attrMs = performance.now() - t0;
     const [attributed] = await ch.query<{ n: number }>('SELECT count() AS n FROM attributions FINAL');
-    t0 = performance.now();
-    // The scheduler refreshes the last few hours; here every day of the range, one day at a time.
-    for (let d = START; d < END; d += 86_400_000)
-      await refreshHourlyRollup(ch, { fromMs: d, toMs: d + 86_400_000 }, clock);
-    const rollupMs = performance.now() - t0;
-    const [rollupRows] = await ch.query<{ n: number }>('SELECT count() AS n FROM events_hourly FINAL');
+    // The scheduler refreshes the last few hours; here every day of the range, one day at a time,
+    // each rollup on its own to time it (refreshRollups runs the same three in this order).
+    const hourlyMs = await perDay((w) => refreshHourlyRollup(ch!, w, clock));
+    const nobidMs = await perDay((w) => refreshNoBidRollup(ch!, w, clock));
+    const dailyMs = await perDay((w) => refreshDailyRollups(ch!, w, clock));
+    const count = async (table: string) =>
+      Number((await ch!.query<{ n: number }>(`SELECT count() AS n FROM ${table} FINAL`))[0]?.n ?? 0);
+    const rollupRows = {
+      events_hourly: await count('events_hourly'),
+      nobids_hourly: await count('nobids_hourly'),
+      events_daily: await count('events_daily'),
+      nobids_daily: await count('nobids_daily'),
+    };
     console.error(
-      `attribution ${fmt(attrMs)} ms (${attributed?.n} conversions), rollup ${fmt(rollupMs)} ms (${rollupRows?.n} rows)`,
+      `attribution ${fmt(attrMs)} ms (${attributed?.n} conversions); events_hourly ${fmt(hourlyMs)} ms, ` +
+        `nobids_hourly ${fmt(nobidMs)} ms, daily ${fmt(dailyMs)} ms; rows ${JSON.stringify(rollupRows)}`,
     );
 
-    // One tick of serve's scheduler: attribution + rollup of the last 3 hours.
+    // One tick of serve's scheduler: attribution + the rollups of the last 3 hours, and its pieces.
+    const last3h = { fromMs: END - 3 * 3_600_000, toMs: END };
     const tick = await time(async () => {
-      const now = END;
-      await refreshAttribution(ch!, { fromMs: now - 3 * 3_600_000, toMs: now }, settings, clock);
-      await refreshHourlyRollup(ch!, { fromMs: now - 3 * 3_600_000, toMs: now }, clock);
+      await refreshAttribution(ch!, last3h, settings, clock);
+      await refreshRollups(ch!, last3h, clock);
     }, 3);
+    const tickParts = {
+      attribution: await time(() => refreshAttribution(ch!, last3h, settings, clock), 3),
+      events_hourly: await time(() => refreshHourlyRollup(ch!, last3h, clock), 3),
+      nobids_hourly: await time(() => refreshNoBidRollup(ch!, last3h, clock), 3),
+      'events_daily + nobids_daily': await time(() => refreshDailyRollups(ch!, last3h, clock), 3),
+    };
     console.error(`scheduler tick p50 ${fmt(tick.p50)} ms`);
     const rows: string[][] = [];
     const add = (what: string, r: { p50: number; p95: number; max: number }) =>
       rows.push([what, fmt(r.p50, 1), fmt(r.p95, 1), fmt(r.max, 1)]);
     add('baseline: SELECT 1', await time(() => ch!.query('SELECT 1 AS x'), RUNS));
-    for (const [label, from] of [
-      ['7 d', '2026-11-15'],
-      ['30 d', '2026-10-23'],
+    const sec = (t: string) => Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t) / 1000;
+    for (const [label, from, to] of [
+      ['7 d', '2026-11-15', '2026-11-22'],
+      ['30 d', '2026-10-23', '2026-11-22'],
+      ['30 d noon to noon', '2026-10-22T12:00:00Z', '2026-11-21T12:00:00Z'],
     ] as const) {
       for (const def of REPORTS.values()) {
         const extra: Record<string, string> =
@@ -162,24 +213,45 @@ export async function runReportQueriesBench(): Promise<string> {
             : def.name === 'creative_ab'
               ? { line_item_id: 'li7' }
               : {};
-        const request = parseReportRequest(def.name, { from, to: '2026-11-22', ...extra });
-        add(`${def.name}, ${label}`, await time(() => runReport(ch!, request), RUNS));
+        const grains = def.params.includes('grain') ? ['hour', 'day'] : [undefined];
+        for (const grain of grains) {
+          const request = parseReportRequest(def.name, {
+            from,
+            to,
+            ...extra,
+            ...(grain === undefined ? {} : { grain }),
+          });
+          const name = grain === undefined ? def.name : `${def.name} (grain ${grain})`;
+          add(`${name}, ${label}`, await time(() => runReport(ch!, request), RUNS));
+        }
       }
+      const range = { from: sec(from), to: sec(to) };
+      add(
+        `baseline: delivery (grain day) from events_hourly alone (before 006), ${label}`,
+        await time(() => ch!.query(PREVIOUS_DELIVERY, { ...range, grain: 'day' }), RUNS),
+      );
+      add(
+        `baseline: nobid_reasons (grain day) from raw events (before 007), ${label}`,
+        await time(() => ch!.query(PREVIOUS_NOBID_REASONS, { ...range, grain: 'day' }), RUNS),
+      );
       add(
         `baseline: delivery from raw events (no rollup), ${label}`,
-        await time(
-          () => ch!.query(RAW_DELIVERY, { from: Date.parse(`${from}T00:00:00Z`) / 1000, to: END / 1000 }),
-          Math.min(RUNS, 5),
-        ),
+        await time(() => ch!.query(RAW_DELIVERY, range), Math.min(RUNS, 5)),
       );
     }
+    const totalRollupMs = hourlyMs + nobidMs + dailyMs;
     return [
       `### Report queries, embedded chDB ${ch.version}, ${fmt(EVENTS)} events over ${DAYS} days`,
       '',
       `Generated in ${fmt(genMs / 1000, 1)} s; attribution of the whole range ${fmt(attrMs / 1000, 1)} s ` +
-        `(${fmt(attributed?.n ?? 0)} conversions attributed); exact hourly rollup of the range ${fmt(rollupMs / 1000, 1)} s ` +
-        `(${fmt(rollupRows?.n ?? 0)} rows); one scheduler tick (attribution + rollup of the last 3 h) ` +
-        `${fmt(tick.p50)} ms (p50 of 3). ${RUNS} runs per query after one warm-up, ms:`,
+        `(${fmt(attributed?.n ?? 0)} conversions attributed); exact rollups of the range, one day at a time, ` +
+        `${fmt(totalRollupMs / 1000, 1)} s: events_hourly ${fmt(hourlyMs / 1000, 1)} s (${fmt(rollupRows.events_hourly)} rows), ` +
+        `nobids_hourly ${fmt(nobidMs / 1000, 1)} s (${fmt(rollupRows.nobids_hourly)} rows), ` +
+        `events_daily + nobids_daily ${fmt(dailyMs / 1000, 1)} s (${fmt(rollupRows.events_daily)} + ${fmt(rollupRows.nobids_daily)} rows). ` +
+        `One scheduler tick (attribution + refreshRollups of the last 3 h) ${fmt(tick.p50)} ms (p50 of 3); ` +
+        `its pieces alone (p50 of 3): ${Object.entries(tickParts)
+          .map(([k, v]) => `${k} ${fmt(v.p50)} ms`)
+          .join(', ')}. ${RUNS} runs per query after one warm-up, ms:`,
       '',
       markdownTable(['query', 'p50', 'p95', 'max'], rows),
     ].join('\n');

@@ -7,7 +7,7 @@ import { MIGRATIONS_DIR, migrate } from '../migrations/migrate.ts';
 import { EVENT_COLUMNS, toEventRow, toEventTsv } from '../sink/event-row.ts';
 import type { ReportingEvent } from '../sink/reporting-event.ts';
 import type { ClickHouse } from './clickhouse.ts';
-import { readHourlyRollup, refreshHourlyRollup } from './hourly-rollup.ts';
+import { backfillRollups, readHourlyRollup, refreshHourlyRollup, refreshRollups } from './hourly-rollup.ts';
 
 /** Opens a handle on a fresh, empty database named `database`. */
 export type OpenClickHouse = (database: string) => Promise<ClickHouse>;
@@ -251,9 +251,11 @@ export function clickhouseContract(name: string, open: OpenClickHouse): void {
         '3_events_hourly',
         '4_events_user_key',
         '5_attributions',
+        '6_events_daily',
+        '7_nobids',
       ]);
       const second = await migrate(ch, { clock });
-      expect(second).toEqual({ applied: [], alreadyApplied: 5 });
+      expect(second).toEqual({ applied: [], alreadyApplied: 7 });
       const recorded = await ch.query<{ version: number; name: string; applied_at: string }>(
         'SELECT version, name, applied_at FROM schema_migrations ORDER BY version',
       );
@@ -263,6 +265,8 @@ export function clickhouseContract(name: string, open: OpenClickHouse): void {
         { version: 3, name: 'events_hourly', applied_at: '2026-01-31 23:30:00' },
         { version: 4, name: 'events_user_key', applied_at: '2026-01-31 23:30:00' },
         { version: 5, name: 'attributions', applied_at: '2026-01-31 23:30:00' },
+        { version: 6, name: 'events_daily', applied_at: '2026-01-31 23:30:00' },
+        { version: 7, name: 'nobids', applied_at: '2026-01-31 23:30:00' },
       ]);
       const dir = mkdtempSync(join(tmpdir(), 'outbid-migrations-'));
       try {
@@ -380,6 +384,119 @@ export function clickhouseContract(name: string, open: OpenClickHouse): void {
             spend_micros: r.spend_micros,
           })),
         );
+      });
+
+      it('the daily and no-bid rollups are exact (first copy of each event_id), equal the hours, and recompute whole days', async () => {
+        const nobid = (id: string, atMs: number, reason: string, exchange: string) => ({
+          ...row(`nobid:${id}`, 'nobid', atMs, {
+            campaign_id: '',
+            line_item_id: '',
+            creative_id: '',
+            segment: '',
+            exchange,
+          }),
+          reason,
+        });
+        const nobids = [
+          nobid('r1', T0_MS, 'BELOW_FLOOR', 'x1'),
+          nobid('r2', T0_MS + 1_000, 'BELOW_FLOOR', 'x2'),
+          nobid('r3', T0_MS + 2_000, 'NO_MATCHING_LINE_ITEM', 'x1'),
+          nobid('r4', T0_MS + 40 * 60_000, 'BELOW_FLOOR', 'x1'), // 2026-02-01 00:10: next day and month
+        ];
+        await ch.insert('events', nobids);
+        await ch.insert('events', nobids.slice(0, 3)); // a replayed batch
+        // A copy of r3 31 minutes later (next hour, day and month): the first copy counts.
+        await ch.insert('events', [nobid('r3', T0_MS + 31 * 60_000, 'NO_MATCHING_LINE_ITEM', 'x1')]);
+        const window = { fromMs: T0_MS - HOUR, toMs: T0_MS + 2 * HOUR };
+        await refreshRollups(ch, window, clock);
+        clock.advance(1);
+        await refreshRollups(ch, window, clock); // idempotent: same numbers, newer version
+        const daily = () =>
+          ch.query(
+            `SELECT day, campaign_id, bids, wins, impressions, billed, clicks, conversions, spend_micros, value_micros
+             FROM events_daily FINAL WHERE campaign_id != '' ORDER BY day, campaign_id`,
+          );
+        const zero = { wins: 0, impressions: 0, clicks: 0, conversions: 0, value_micros: 0 };
+        const c1 = {
+          ...zero,
+          day: '2026-01-31 00:00:00',
+          campaign_id: 'c1',
+          bids: 1,
+          impressions: 1,
+          billed: 1,
+          clicks: 1,
+          conversions: 1,
+          spend_micros: 1_500,
+          value_micros: 40_000_000,
+        };
+        const c2 = {
+          ...zero,
+          day: '2026-01-31 00:00:00',
+          campaign_id: 'c2',
+          bids: 1,
+          billed: 1,
+          spend_micros: 2_250,
+        };
+        expect(await daily()).toEqual([c1, c2]);
+        const nobidRows = (table: string, period: string) =>
+          ch.query(
+            `SELECT ${period} AS period, reason, exchange, nobids FROM ${table} FINAL ORDER BY period, reason, exchange`,
+          );
+        expect(await nobidRows('nobids_hourly', 'hour')).toEqual([
+          { period: '2026-01-31 23:00:00', reason: 'BELOW_FLOOR', exchange: 'x1', nobids: 1 },
+          { period: '2026-01-31 23:00:00', reason: 'BELOW_FLOOR', exchange: 'x2', nobids: 1 },
+          { period: '2026-01-31 23:00:00', reason: 'NO_MATCHING_LINE_ITEM', exchange: 'x1', nobids: 1 },
+          { period: '2026-02-01 00:00:00', reason: 'BELOW_FLOOR', exchange: 'x1', nobids: 1 },
+        ]);
+        const nobidsDaily = [
+          { period: '2026-01-31 00:00:00', reason: 'BELOW_FLOOR', exchange: 'x1', nobids: 1 },
+          { period: '2026-01-31 00:00:00', reason: 'BELOW_FLOOR', exchange: 'x2', nobids: 1 },
+          { period: '2026-01-31 00:00:00', reason: 'NO_MATCHING_LINE_ITEM', exchange: 'x1', nobids: 1 },
+          { period: '2026-02-01 00:00:00', reason: 'BELOW_FLOOR', exchange: 'x1', nobids: 1 },
+        ];
+        expect(await nobidRows('nobids_daily', 'day')).toEqual(nobidsDaily);
+        // Every group and counter of a day is the sum of its hours (also the zero-count groups).
+        const sumOfHours = `SELECT toStartOfDay(hour) AS day, campaign_id, line_item_id, creative_id, segment, exchange,
+            sum(bids) AS bids, sum(wins) AS wins, sum(impressions) AS impressions, sum(billed) AS billed, sum(clicks) AS clicks,
+            sum(conversions) AS conversions, sum(spend_micros) AS spend_micros, sum(value_micros) AS value_micros
+          FROM events_hourly FINAL GROUP BY day, campaign_id, line_item_id, creative_id, segment, exchange
+          ORDER BY day, campaign_id, line_item_id, creative_id, segment, exchange`;
+        const days = `SELECT day, campaign_id, line_item_id, creative_id, segment, exchange, bids, wins, impressions, billed,
+            clicks, conversions, spend_micros, value_micros
+          FROM events_daily FINAL ORDER BY day, campaign_id, line_item_id, creative_id, segment, exchange`;
+        expect(await ch.query(days)).toEqual(await ch.query(sumOfHours));
+        // Refreshing the 22:00 hour alone recomputes its whole day from all the day's hours (the
+        // rest of c1 is at 23:00), and no other day.
+        await ch.insert('events', [
+          row('bid:b3', 'bid', T0_MS - 80 * 60_000),
+          nobid('r5', T0_MS - 80 * 60_000, 'NO_MATCHING_LINE_ITEM', 'x1'),
+        ]);
+        clock.advance(1);
+        await refreshRollups(ch, { fromMs: T0_MS - 90 * 60_000, toMs: T0_MS - 30 * 60_000 }, clock);
+        expect(await daily()).toEqual([{ ...c1, bids: 2 }, c2]);
+        expect(await nobidRows('nobids_daily', 'day')).toEqual([
+          nobidsDaily[0],
+          nobidsDaily[1],
+          { ...nobidsDaily[2], nobids: 2 },
+          nobidsDaily[3],
+        ]);
+        expect(await ch.query(days)).toEqual(await ch.query(sumOfHours));
+      });
+
+      it('backfills the rollups a migration added to existing data, once', async () => {
+        await ch.insert('events', [
+          { ...row('nobid:r1', 'nobid', T0_MS, { campaign_id: '' }), reason: 'BELOW_FLOOR' },
+        ]);
+        await refreshHourlyRollup(ch, { fromMs: T0_MS - HOUR, toMs: T0_MS + 2 * HOUR }, clock); // the pre-upgrade refresh
+        expect(await backfillRollups(ch, clock)).toEqual(['nobids_hourly', 'events_daily', 'nobids_daily']);
+        const [day] = await ch.query(
+          `SELECT sum(bids) AS bids, sum(spend_micros) AS spend FROM events_daily FINAL WHERE day = '2026-01-31 00:00:00'`,
+        );
+        expect(day).toEqual({ bids: 2, spend: 3_750 });
+        expect(await ch.query('SELECT day, reason, nobids FROM nobids_daily FINAL')).toEqual([
+          { day: '2026-01-31 00:00:00', reason: 'BELOW_FLOOR', nobids: 1 },
+        ]);
+        expect(await backfillRollups(ch, clock)).toEqual([]);
       });
 
       it('the live materialized view counts every inserted copy (the documented caveat)', async () => {

@@ -72,13 +72,176 @@ export interface HourWindow {
  * Recomputes events_hourly for the whole hours covering the window from the deduplicated raw
  * events. Idempotent: running it again (or after more duplicates arrived) gives the same rows with
  * a newer version. The version is the clock's ms, so two refreshes in one ms would tie: the caller
- * (one scheduler) runs them one at a time.
+ * (one scheduler) runs them one at a time. events_daily keeps its previous numbers for those days
+ * until refreshDailyRollups runs: call refreshRollups, which runs both.
  */
 export async function refreshHourlyRollup(ch: ClickHouse, window: HourWindow, clock: Clock): Promise<void> {
+  const hours = hoursOf(window);
+  if (hours === undefined) return;
+  await ch.exec(REFRESH_SQL, { ...hours, version: Math.floor(clock.now()) });
+}
+
+/**
+ * No-bids per hour, reason and exchange, deduplicated by event_id like REFRESH_SQL (first copy
+ * wins): the nobid_reasons report counted uniqExact(event_id) from the raw events before.
+ */
+const REFRESH_NOBIDS_SQL = `INSERT INTO nobids_hourly
+SELECT
+    toStartOfHour(first_ts) AS hour,
+    e_reason AS reason,
+    e_exchange AS exchange,
+    count() AS nobids,
+    {version:UInt64} AS version
+FROM
+(
+    SELECT
+        event_id,
+        min(ts) AS first_ts,
+        argMin(reason, ts_ms) AS e_reason,
+        argMin(exchange, ts_ms) AS e_exchange
+    FROM events
+    WHERE type = 'nobid' AND ts >= {from:DateTime} AND ts < {to:DateTime}
+    GROUP BY event_id
+)
+GROUP BY hour, reason, exchange`;
+
+/**
+ * Whole days `[toStartOfDay(from), toStartOfDay(last)]` in the server's time zone, so a day is
+ * recomputed from all its hours whatever the zone; `last` is the window's last second.
+ */
+const DAYS_OF_WINDOW = `hour >= toStartOfDay({from:DateTime}) AND toStartOfDay(hour) <= toStartOfDay({last:DateTime})`;
+
+const REFRESH_DAILY_SQL = `INSERT INTO events_daily
+SELECT
+    toStartOfDay(hour) AS day,
+    campaign_id,
+    line_item_id,
+    creative_id,
+    segment,
+    exchange,
+    sum(bids) AS bids,
+    sum(wins) AS wins,
+    sum(impressions) AS impressions,
+    sum(billed) AS billed,
+    sum(clicks) AS clicks,
+    sum(conversions) AS conversions,
+    sum(spend_micros) AS spend_micros,
+    sum(value_micros) AS value_micros,
+    {version:UInt64} AS version
+FROM events_hourly FINAL
+WHERE ${DAYS_OF_WINDOW}
+GROUP BY day, campaign_id, line_item_id, creative_id, segment, exchange`;
+
+const REFRESH_NOBIDS_DAILY_SQL = `INSERT INTO nobids_daily
+SELECT
+    toStartOfDay(hour) AS day,
+    reason,
+    exchange,
+    sum(nobids) AS nobids,
+    {version:UInt64} AS version
+FROM nobids_hourly FINAL
+WHERE ${DAYS_OF_WINDOW}
+GROUP BY day, reason, exchange`;
+
+/** The window widened to whole hours, as epoch seconds; undefined when it is empty. */
+function hoursOf(window: HourWindow): { from: number; to: number } | undefined {
   const from = Math.floor(window.fromMs / HOUR_MS) * HOUR_MS;
   const to = Math.ceil(window.toMs / HOUR_MS) * HOUR_MS;
-  if (to <= from) return;
-  await ch.exec(REFRESH_SQL, { from: from / 1000, to: to / 1000, version: Math.floor(clock.now()) });
+  return to <= from ? undefined : { from: from / 1000, to: to / 1000 };
+}
+
+/**
+ * Recomputes nobids_hourly for the whole hours covering the window from the deduplicated no-bid
+ * events. Idempotent, versioned by the clock's ms like refreshHourlyRollup.
+ */
+export async function refreshNoBidRollup(ch: ClickHouse, window: HourWindow, clock: Clock): Promise<void> {
+  const hours = hoursOf(window);
+  if (hours === undefined) return;
+  await ch.exec(REFRESH_NOBIDS_SQL, { ...hours, version: Math.floor(clock.now()) });
+}
+
+const DAILY_SQL = { events: REFRESH_DAILY_SQL, nobids: REFRESH_NOBIDS_DAILY_SQL } as const;
+
+async function refreshDaily(
+  ch: ClickHouse,
+  tables: readonly (keyof typeof DAILY_SQL)[],
+  window: HourWindow,
+  clock: Clock,
+): Promise<void> {
+  const hours = hoursOf(window);
+  if (hours === undefined) return;
+  const params = { from: hours.from, last: hours.to - 1, version: Math.floor(clock.now()) };
+  for (const t of tables) await ch.exec(DAILY_SQL[t], params);
+}
+
+/**
+ * Recomputes events_daily and nobids_daily for every whole day the window's hours touch, from
+ * events_hourly FINAL and nobids_hourly FINAL: run it after refreshing those hours (refreshRollups
+ * does), or the days keep the previous hourly numbers. Idempotent, versioned by the clock's ms.
+ */
+export async function refreshDailyRollups(ch: ClickHouse, window: HourWindow, clock: Clock): Promise<void> {
+  await refreshDaily(ch, ['events', 'nobids'], window, clock);
+}
+
+/** `[min, max]` of a DateTime column as epoch seconds, undefined when no row matches. */
+async function spanOf(ch: ClickHouse, sql: string): Promise<HourWindow | undefined> {
+  const [r] = await ch.query<{ n: number; lo: number; hi: number }>(sql);
+  if (r === undefined || Number(r.n) === 0) return undefined;
+  return { fromMs: Number(r.lo) * 1000, toMs: Number(r.hi) * 1000 + 1 };
+}
+
+/**
+ * Fills, once, the rollups that migrations 006 and 007 added to a database that already had
+ * events: nobids_hourly from every no-bid event when it is empty, then events_daily and
+ * nobids_daily over everything their hourly table holds when they are empty (a refresh only
+ * recomputes its lookback, so without this the days before the upgrade would read as zero).
+ * Returns the tables it filled. An empty table costs one scan of `events.type` (no-bids) or a
+ * min/max of the hourly table, so the scheduler runs it once per process, before its first refresh.
+ */
+export async function backfillRollups(ch: ClickHouse, clock: Clock): Promise<string[]> {
+  const [empty] = await ch.query<{ daily: number; nobids: number; nobids_daily: number }>(
+    `SELECT (SELECT count() FROM events_daily) AS daily, (SELECT count() FROM nobids_hourly) AS nobids,
+            (SELECT count() FROM nobids_daily) AS nobids_daily`,
+  );
+  if (empty === undefined) return [];
+  const filled: string[] = [];
+  if (Number(empty.nobids) === 0) {
+    const span = await spanOf(
+      ch,
+      `SELECT count() AS n, toUInt64(min(ts)) AS lo, toUInt64(max(ts)) AS hi FROM events WHERE type = 'nobid'`,
+    );
+    if (span !== undefined) {
+      await refreshNoBidRollup(ch, span, clock);
+      filled.push('nobids_hourly');
+    }
+  }
+  const hourly = 'count() AS n, toUInt64(min(hour)) AS lo, toUInt64(max(hour)) AS hi';
+  if (Number(empty.daily) === 0) {
+    const span = await spanOf(ch, `SELECT ${hourly} FROM events_hourly`);
+    if (span !== undefined) {
+      await refreshDaily(ch, ['events'], span, clock);
+      filled.push('events_daily');
+    }
+  }
+  if (Number(empty.nobids_daily) === 0) {
+    const span = await spanOf(ch, `SELECT ${hourly} FROM nobids_hourly`);
+    if (span !== undefined) {
+      await refreshDaily(ch, ['nobids'], span, clock);
+      filled.push('nobids_daily');
+    }
+  }
+  return filled;
+}
+
+/**
+ * Every exact rollup for the window, in dependency order: events_hourly and nobids_hourly from the
+ * events, then events_daily and nobids_daily from those. What the RefreshScheduler runs (after
+ * attribution); the reports read all four, so refresh them together.
+ */
+export async function refreshRollups(ch: ClickHouse, window: HourWindow, clock: Clock): Promise<void> {
+  await refreshHourlyRollup(ch, window, clock);
+  await refreshNoBidRollup(ch, window, clock);
+  await refreshDailyRollups(ch, window, clock);
 }
 
 /** One row of the hourly rollup. */

@@ -23,6 +23,8 @@ describe('loadMigrations', () => {
       [3, 'events_hourly'],
       [4, 'events_user_key'],
       [5, 'attributions'],
+      [6, 'events_daily'],
+      [7, 'nobids'],
     ]);
     for (const f of files) expect(f.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -70,7 +72,27 @@ describe('planMigrations', () => {
       'CREATE TABLE IF NOT EXISTS events_hourly ON CLUSTER prod AS events_hourly_local',
       'CREATE TABLE IF NOT EXISTS attributions_local ON CLUSTER prod',
       'CREATE TABLE IF NOT EXISTS attributions ON CLUSTER prod AS attributions_local',
+      'CREATE TABLE IF NOT EXISTS events_daily_local ON CLUSTER prod',
+      'CREATE TABLE IF NOT EXISTS events_daily ON CLUSTER prod AS events_daily_local',
+      'CREATE TABLE IF NOT EXISTS nobids_hourly_local ON CLUSTER prod',
+      'CREATE TABLE IF NOT EXISTS nobids_hourly ON CLUSTER prod AS nobids_hourly_local',
+      'CREATE TABLE IF NOT EXISTS nobids_daily_local ON CLUSTER prod',
+      'CREATE TABLE IF NOT EXISTS nobids_daily ON CLUSTER prod AS nobids_daily_local',
     ]);
+    // Every version of a rollup group must land on one shard for FINAL to keep only the newest.
+    expect(plan[6]!.statements[1]).toBe(
+      'CREATE TABLE IF NOT EXISTS events_daily ON CLUSTER prod AS events_daily_local\n' +
+        'ENGINE = Distributed(prod, outbid, events_daily_local, cityHash64(day, campaign_id, line_item_id, creative_id, segment, exchange))',
+    );
+    expect(plan[7]!.statements.filter((s) => s.includes('Distributed'))).toEqual([
+      'CREATE TABLE IF NOT EXISTS nobids_hourly ON CLUSTER prod AS nobids_hourly_local\n' +
+        'ENGINE = Distributed(prod, outbid, nobids_hourly_local, cityHash64(hour, reason, exchange))',
+      'CREATE TABLE IF NOT EXISTS nobids_daily ON CLUSTER prod AS nobids_daily_local\n' +
+        'ENGINE = Distributed(prod, outbid, nobids_daily_local, cityHash64(day, reason, exchange))',
+    ]);
+    expect(plan[7]!.statements[2]).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/outbid/nobids_daily_local', '{replica}', version)",
+    );
     // A column added to a clustered table goes on the local and the Distributed table.
     expect(plan[4]!.statements).toEqual([
       'ALTER TABLE events_local ON CLUSTER prod ADD COLUMN IF NOT EXISTS user_key String',

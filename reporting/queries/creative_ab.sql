@@ -5,7 +5,9 @@
 --   at the small counts and rates of ads (CTR ~0.1 %), where p ± z·√(p(1−p)/n) goes negative.
 -- Parameters: from, to (DateTime, [from, to)), line_item_id ('' = every line item), campaign_id
 --   ('' = all).
--- Grain: one row per line item × creative over the range. Source: events_hourly FINAL.
+-- Grain: one row per line item × creative over the range. Source: events_daily FINAL for the
+--   whole days of the range, events_hourly FINAL for the hours outside them (exact,
+--   deduplicated; as fresh as the last refresh, ROLLUP_REFRESH_SEC).
 -- columns: line_item_id, creative_id, impressions, clicks, conversions, ctr, ctr_low, ctr_high, cvr, cvr_low, cvr_high, ctr_below_leader
 SELECT
     line_item_id,
@@ -30,11 +32,26 @@ FROM
         least(sum(conversions), least(sum(clicks), sum(billed))) AS cv,
         1.959963984540054 AS z,
         z * z AS z2
-    FROM events_hourly FINAL
-    WHERE hour >= {from:DateTime} AND hour < {to:DateTime}
-      AND campaign_id != ''
-      AND ({campaign_id:String} = '' OR campaign_id = {campaign_id:String})
-      AND ({line_item_id:String} = '' OR line_item_id = {line_item_id:String})
+    FROM
+    (
+        -- Whole days of [from, to): from the first midnight at or after `from` to the last one at
+        -- or before `to` (days of 86,400 s: run ClickHouse in UTC).
+        SELECT line_item_id, creative_id, billed, clicks, conversions
+        FROM events_daily FINAL
+        WHERE day >= toStartOfDay({from:DateTime} + 86399) AND day < toStartOfDay({to:DateTime})
+          AND campaign_id != ''
+          AND ({campaign_id:String} = '' OR campaign_id = {campaign_id:String})
+          AND ({line_item_id:String} = '' OR line_item_id = {line_item_id:String})
+        UNION ALL
+        -- The hours of [from, to) outside those whole days.
+        SELECT line_item_id, creative_id, billed, clicks, conversions
+        FROM events_hourly FINAL
+        WHERE hour >= {from:DateTime} AND hour < {to:DateTime}
+          AND (hour < toStartOfDay({from:DateTime} + 86399) OR hour >= toStartOfDay({to:DateTime}))
+          AND campaign_id != ''
+          AND ({campaign_id:String} = '' OR campaign_id = {campaign_id:String})
+          AND ({line_item_id:String} = '' OR line_item_id = {line_item_id:String})
+    )
     GROUP BY line_item_id, creative_id
 )
 ORDER BY line_item_id, ctr DESC, creative_id

@@ -3,7 +3,9 @@
 --   campaign's windows) counted at conversion time under the touch's ids.
 -- Parameters: from, to (DateTime, [from, to)), dimension ('campaign' | 'line_item' | 'creative' |
 --   'segment' | 'exchange'), campaign_id, line_item_id ('' = all).
--- Grain: one row per value of the dimension over the whole range. Source: events_hourly FINAL.
+-- Grain: one row per value of the dimension over the whole range. Source: events_daily FINAL
+--   for the whole days of the range, events_hourly FINAL for the hours outside them (exact,
+--   deduplicated; as fresh as the last refresh, ROLLUP_REFRESH_SEC).
 -- Definitions: ctr = clicks / impressions; cvr = conversions / clicks; cpa_micros = spend /
 --   conversions; roas = value / spend; 0 when the denominator is 0. Impressions are billed
 --   impressions (burl), the count spend is based on.
@@ -33,11 +35,28 @@ FROM
         sum(conversions) AS conversions,
         sum(spend_micros) AS spend_micros,
         sum(value_micros) AS value_micros
-    FROM events_hourly FINAL
-    WHERE hour >= {from:DateTime} AND hour < {to:DateTime}
-      AND campaign_id != ''
-      AND ({campaign_id:String} = '' OR campaign_id = {campaign_id:String})
-      AND ({line_item_id:String} = '' OR line_item_id = {line_item_id:String})
+    FROM
+    (
+        -- Whole days of [from, to): from the first midnight at or after `from` to the last one at
+        -- or before `to` (days of 86,400 s: run ClickHouse in UTC).
+        SELECT campaign_id, line_item_id, creative_id, segment, exchange, billed, clicks, conversions,
+               spend_micros, value_micros
+        FROM events_daily FINAL
+        WHERE day >= toStartOfDay({from:DateTime} + 86399) AND day < toStartOfDay({to:DateTime})
+          AND campaign_id != ''
+          AND ({campaign_id:String} = '' OR campaign_id = {campaign_id:String})
+          AND ({line_item_id:String} = '' OR line_item_id = {line_item_id:String})
+        UNION ALL
+        -- The hours of [from, to) outside those whole days.
+        SELECT campaign_id, line_item_id, creative_id, segment, exchange, billed, clicks, conversions,
+               spend_micros, value_micros
+        FROM events_hourly FINAL
+        WHERE hour >= {from:DateTime} AND hour < {to:DateTime}
+          AND (hour < toStartOfDay({from:DateTime} + 86399) OR hour >= toStartOfDay({to:DateTime}))
+          AND campaign_id != ''
+          AND ({campaign_id:String} = '' OR campaign_id = {campaign_id:String})
+          AND ({line_item_id:String} = '' OR line_item_id = {line_item_id:String})
+    )
     GROUP BY key
 )
 ORDER BY spend_micros DESC, key

@@ -52,7 +52,7 @@ describe('ClickHouse and attribution configuration', () => {
 describe('RefreshScheduler', () => {
   /** A ClickHouse that records statements, failing while `down`. */
   function recording() {
-    const state = { down: false, statements: [] as string[] };
+    const state = { down: false, statements: [] as string[], queries: 0 };
     const ch = {
       driver: 'embedded',
       database: 'outbid',
@@ -61,11 +61,17 @@ describe('RefreshScheduler', () => {
         if (state.down) throw new Error('connection refused');
         state.statements.push(sql.split('\n')[0]!);
       },
+      // backfillRollups' checks: the rollups are all filled already.
+      async query() {
+        if (state.down) throw new Error('connection refused');
+        state.queries++;
+        return [{ daily: 1, nobids: 1, nobids_daily: 1 }];
+      },
     } as unknown as ClickHouse;
     return { ch, state };
   }
 
-  it('runs attribution before the rollup, one refresh at a time, and reports failures without stopping', async () => {
+  it('runs attribution before the rollups (hourly before daily), one refresh at a time, and reports failures without stopping', async () => {
     const { ch, state } = recording();
     const errors: OutbidError[] = [];
     const s = new RefreshScheduler({
@@ -78,7 +84,13 @@ describe('RefreshScheduler', () => {
     });
     await Promise.all([s.runOnce(), s.runOnce()]);
     expect(s.runs).toBe(1);
-    expect(state.statements).toEqual(['INSERT INTO attributions', 'INSERT INTO events_hourly']);
+    expect(state.statements).toEqual([
+      'INSERT INTO attributions',
+      'INSERT INTO events_hourly',
+      'INSERT INTO nobids_hourly',
+      'INSERT INTO events_daily',
+      'INSERT INTO nobids_daily',
+    ]);
     state.down = true;
     await s.runOnce();
     expect(errors.map((e) => e.code)).toEqual(['CH_QUERY']);
@@ -87,6 +99,7 @@ describe('RefreshScheduler', () => {
     await new Promise((r) => setTimeout(r, 60));
     await s.stop();
     expect(s.runs).toBeGreaterThanOrEqual(2);
+    expect(state.queries).toBe(1); // the backfill check: once per process
     const after = s.runs;
     await new Promise((r) => setTimeout(r, 30));
     expect(s.runs).toBe(after);

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,12 +17,12 @@ describe('ALTER TABLE … ADD COLUMN IF NOT EXISTS in a migration (18.16 lacks t
       const dir = join(root, 'migrations');
       cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
       // The first three files applied, then 004's first column added by hand: the crash case.
-      for (const f of ['004_events_user_key.sql', '005_attributions.sql']) rmSync(join(dir, f));
+      for (const f of readdirSync(dir)) if (f >= '004') rmSync(join(dir, f));
       await migrate(ch, { clock, dir });
       await ch.exec('ALTER TABLE events ADD COLUMN user_key String');
       cpSync(join(MIGRATIONS_DIR, '004_events_user_key.sql'), join(dir, '004_events_user_key.sql'));
       writeFileSync(
-        join(dir, '006_more.sql'),
+        join(dir, '099_more.sql'),
         'ALTER TABLE events ADD COLUMN IF NOT EXISTS extra_col UInt8;\n',
       );
       const run = await migrate(ch, { clock, dir });
