@@ -123,6 +123,14 @@ export const TargetingSchema = Type.Object({
   /** Banner/video sizes as `WxH`. */
   sizes: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]+x[0-9]+$' }))),
   dayParts: Type.Optional(Type.Array(DayPartSchema)),
+  /**
+   * Audience segments, ids as score tables use them (`<user.data[].id>:<segment.id>` from the
+   * request, `eid:<source>`, or a stored profile's segment ids): the line item
+   * bids only for users in at least one; a bid is for the first listed segment the user is in. With
+   * two or more, each segment is a budget arm of the optimizer (`${lineItemId}:${segmentId}`).
+   * Opted-out users (dnt, lmt, coppa) carry no segments, so they never match.
+   */
+  segments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1 })),
   /** Deal ids this line item bids on. */
   deals: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** When true, bid only through the listed deals, never in the open auction. */

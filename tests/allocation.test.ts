@@ -114,3 +114,104 @@ describe('allocation served by the bidder', () => {
     expect(served['cr-1']).toBeGreaterThan(served['cr-2']!);
   });
 });
+
+describe('segment arms served by the bidder', () => {
+  /** l-a targets two segments (one budget arm each); l-b none. */
+  function segmentData(): CampaignData {
+    const base = data();
+    return {
+      ...base,
+      lineItems: base.lineItems.map((li) =>
+        li.id === 'l-a' ? { ...li, targeting: { ...li.targeting, segments: ['s1', 's2'] } } : li,
+      ),
+    };
+  }
+
+  function segmentAllocation(s1Daily: number, s2Daily: number): AllocationEntity {
+    const arm = (segmentId: string, dailyBudgetMicros: number) => ({
+      armId: `l-a:${segmentId}`,
+      lineItemId: 'l-a',
+      segmentId,
+      share: dailyBudgetMicros / 1_000_000,
+      dailyBudgetMicros,
+    });
+    const rest = 1_000_000 - s1Daily - s2Daily;
+    return {
+      id: 'current',
+      version: 1,
+      createdAtMs: 0,
+      campaigns: {
+        c1: {
+          campaignId: 'c1',
+          dailyBudgetMicros: 1_000_000,
+          reason: 'normal',
+          note: 'test',
+          budgetArms: [
+            arm('s1', s1Daily),
+            arm('s2', s2Daily),
+            { armId: 'l-b', lineItemId: 'l-b', share: rest / 1_000_000, dailyBudgetMicros: rest },
+          ],
+          creativeGroups: [],
+        },
+      },
+    };
+  }
+
+  async function bidFor(b: Bidder, segments: string[]) {
+    seq += 1;
+    const res = await b.app.inject({
+      method: 'POST',
+      url: '/openrtb2/bid',
+      payload: {
+        id: `s-${seq}`,
+        imp: [{ id: '1', banner: { w: 300, h: 250 } }],
+        site: { domain: 'a.example' },
+        // No data.id: segment ids are `<data.id>:<segment.id>` when the provider is named.
+        user: { id: `u-${seq}`, data: [{ segment: segments.map((id) => ({ id })) }] },
+        tmax: 1000,
+      },
+    });
+    return res.statusCode === 200
+      ? (res.json().seatbid[0].bid[0] as { burl: string; adm: string })
+      : undefined;
+  }
+
+  it('bids only for users in a targeted segment, for the first listed one, each segment capped at its arm budget', async () => {
+    const b = await testApp({ data: { ...segmentData(), allocations: [segmentAllocation(10_000, 4_000)] } });
+    open.push(b);
+    expect(await bidFor(b, [])).toBeUndefined();
+    expect(await bidFor(b, ['other'])).toBeUndefined();
+
+    const won: Record<string, number> = { s1: 0, s2: 0 };
+    for (const [segments, label] of [
+      [['s2', 's1'], 's1'], // listed order decides: s1 before s2
+      [['s2'], 's2'],
+    ] as const) {
+      for (let i = 0; i < 12; i++) {
+        const x = await bidFor(b, [...segments]);
+        if (x === undefined) continue;
+        won[label]! += 1;
+        const burl = new URL(fillNotice(x.burl, 2));
+        expect(burl.searchParams.get('sg')).toBe(label);
+        await b.app.inject({ method: 'GET', url: `${burl.pathname}${burl.search}` });
+        const pixel = /src="([^"]+\/track\/impression[^"]+)"/.exec(x.adm)?.[1];
+        if (pixel !== undefined) {
+          const p = new URL(pixel.replaceAll('&amp;', '&'));
+          expect((await b.app.inject({ method: 'GET', url: `${p.pathname}${p.search}` })).statusCode).toBe(
+            200,
+          );
+        }
+      }
+    }
+    // 2,000-micro impressions: the s1 arm's 10,000 pay five, the s2 arm's 4,000 pay two.
+    expect(won).toEqual({ s1: 5, s2: 2 });
+    expect(b.gates.balances()['li:l-a:s1']).toBeDefined();
+    // The segment rides on every event the rollup groups by, so the optimizer sees each arm.
+    const segmentsOf = (type: 'bid' | 'billing' | 'impression') =>
+      [...new Set(b.sink.ofType(type).map((e) => (e as { segment?: string }).segment))].sort();
+    expect(segmentsOf('bid')).toEqual(['s1', 's2']);
+    expect(segmentsOf('billing')).toEqual(['s1', 's2']);
+    expect(segmentsOf('impression')).toEqual(['s1', 's2']);
+    expect(b.sink.ofType('billing')).toHaveLength(7);
+  });
+});

@@ -34,6 +34,7 @@ export function runTrackingUrlsBench(): string {
     x: 'default',
     ts: 1_790_000_000_000 + i,
     u: 'Zq3v9d0mN2k8rT1x5Y7w4A',
+    sg: '',
   });
   const landing = 'https://acme-outdoor.example/spring?utm_source=outbid';
   const notice = perCall((i) =>
@@ -47,6 +48,7 @@ export function runTrackingUrlsBench(): string {
       cur: 'USD',
       ts: i,
       at: 2,
+      sg: '',
     }),
   );
   const msg = (f: TrackingFields) =>

@@ -62,6 +62,8 @@ export interface GateTicket {
   readonly bidId: string;
   readonly lineItemId: string;
   readonly campaignId: string;
+  /** The audience segment the bid is for: its segment arm's budget is reserved too, when the allocation has one. */
+  readonly segment: string | undefined;
   /** The bid's CPM, micros of the account currency: its highest possible cost is a thousandth of it. */
   readonly priceMicros: number;
   /** `bid.exp`: seconds the bid waits for its billing. */
@@ -115,6 +117,7 @@ export function buildBidResponse(
       cur: currency,
       ts: ctx.nowMs,
       at: req.at ?? 2,
+      sg: p.segment ?? '',
     });
     const g = gateMarker(id);
     const tf: TrackingFields = {
@@ -126,6 +129,7 @@ export function buildBidResponse(
       x: ctx.exchange,
       ts: ctx.nowMs,
       u: ctx.userKey ?? '',
+      sg: p.segment ?? '',
     };
     const insecurePixel = p.imp.secure === 1 && !ctx.publicUrl.startsWith('https:');
     const exp =
@@ -179,11 +183,13 @@ export function buildBidResponse(
       pctr: p.pctr,
       pcvr: p.pcvr,
       propensity: p.propensity,
+      ...(p.segment !== undefined && { segment: p.segment }),
     });
     tickets.push({
       bidId: id,
       lineItemId: li.lineItem.id,
       campaignId: li.campaign.id,
+      segment: p.segment,
       priceMicros: p.priceMicros,
       expSec: exp,
     });

@@ -33,6 +33,8 @@ export interface PlannedBid {
   readonly pcvr: number | undefined;
   /** Probability with which this creative was chosen among the eligible ones (for off-policy evaluation of variants). */
   readonly propensity: number;
+  /** The audience segment the bid is for: the first of the line item's `targeting.segments` the user is in. */
+  readonly segment: string | undefined;
 }
 
 /**
@@ -43,8 +45,12 @@ export interface PlannedBid {
  */
 export interface DecideGate {
   readonly matched?: readonly CompiledLineItem[];
-  /** A no-bid reason when `li` must not bid `priceMicros` (account CPM micros) now, else undefined. */
-  readonly screen?: (li: CompiledLineItem, priceMicros: number) => NoBidReasonName | undefined;
+  /** A no-bid reason when `li` must not bid `priceMicros` (account CPM micros) for `segment` now, else undefined. */
+  readonly screen?: (
+    li: CompiledLineItem,
+    priceMicros: number,
+    segment: string | undefined,
+  ) => NoBidReasonName | undefined;
 }
 
 /** The outcome of evaluating a request: bids (at least one) or a no-bid reason. */
@@ -159,7 +165,8 @@ export function decide(
   if (currency === undefined) return { kind: 'nobid', reason: 'CURRENCY_UNSUPPORTED' };
   const lineItems = gate?.matched ?? matchLineItems(snap, requestContext(req), nowMs);
   if (lineItems.length === 0) return { kind: 'nobid', reason: 'NO_MATCHING_LINE_ITEM' };
-  const matched = scoreLineItems(snap, lineItems, features, nowMs);
+  const matched = scoreLineItems(snap, segmentMatch(lineItems, features), features, nowMs);
+  if (matched.length === 0) return { kind: 'nobid', reason: 'NO_MATCHING_LINE_ITEM' };
   const auction: Auction = { nowMs, firstPrice: req.at === 1, snap, screen: gate?.screen };
 
   const blocks: Blocks = {
@@ -188,6 +195,34 @@ interface Scored {
   readonly li: CompiledLineItem;
   readonly pctr: number | undefined;
   readonly pcvr: number | undefined;
+  /** The segment of `li.segments` the user is in (the first listed), undefined when it targets none. */
+  readonly segment: string | undefined;
+}
+
+/**
+ * Audience segment targeting: keeps the line items whose `targeting.segments` the user is in (any
+ * one), each with the first listed segment the user is in. Without segment targeting in the
+ * snapshot this is the list as it is (no allocation).
+ */
+function segmentMatch(
+  lineItems: readonly CompiledLineItem[],
+  features: ScoringFeatures | undefined,
+): { li: CompiledLineItem; segment: string | undefined }[] | readonly CompiledLineItem[] {
+  let any = false;
+  for (const li of lineItems) if (li.segments !== undefined) any = true;
+  if (!any) return lineItems;
+  const have = new Set<string>();
+  for (const seg of features?.segments ?? []) have.add(seg.id);
+  const out: { li: CompiledLineItem; segment: string | undefined }[] = [];
+  for (const li of lineItems) {
+    if (li.segments === undefined) {
+      out.push({ li, segment: undefined });
+      continue;
+    }
+    const segment = li.segments.find((id) => have.has(id));
+    if (segment !== undefined) out.push({ li, segment });
+  }
+  return out;
 }
 
 /** Request-wide pricing inputs. */
@@ -227,24 +262,28 @@ function priceFor(s: Scored, floorMicros: number, a: Auction): number | undefine
  */
 function scoreLineItems(
   snap: CompiledSnapshot,
-  lineItems: readonly CompiledLineItem[],
+  candidates: readonly { li: CompiledLineItem; segment: string | undefined }[] | readonly CompiledLineItem[],
   features: ScoringFeatures | undefined,
   nowMs: number,
 ): Scored[] {
-  if (features === undefined || snap.scoring.byLineItem.size === 0) {
-    return lineItems.map((li) => ({ li, pctr: undefined, pcvr: undefined }));
-  }
+  const unscored = (c: (typeof candidates)[number]): Scored =>
+    'li' in c
+      ? { li: c.li, pctr: undefined, pcvr: undefined, segment: c.segment }
+      : { li: c, pctr: undefined, pcvr: undefined, segment: undefined };
+  if (features === undefined || snap.scoring.byLineItem.size === 0) return candidates.map(unscored);
   const encoded = encodeFeatures(snap.scoring.vocabulary, features, snap.encoded);
   const out: Scored[] = [];
   const s: Score = { pctr: 0, pcvr: undefined };
-  for (const li of lineItems) {
+  for (const c of candidates) {
+    const base = unscored(c);
+    const li = base.li;
     if (li.scoreTable === undefined) {
-      out.push({ li, pctr: undefined, pcvr: undefined });
+      out.push(base);
       continue;
     }
     encoded.hour = snap.localTime.at(li.campaign.timeZone, nowMs).hour;
     scoreEncoded(li.scoreTable, encoded, s);
-    out.push({ li, pctr: s.pctr, pcvr: s.pcvr });
+    out.push({ li, pctr: s.pctr, pcvr: s.pcvr, segment: base.segment });
   }
   return out;
 }
@@ -309,7 +348,7 @@ function decideImp(
         const price = priceFor(scored, openFloor, auction);
         const turnedAway =
           price !== undefined && auction.screen !== undefined && (!bestOpen || price > bestOpen.priceMicros)
-            ? auction.screen(li, price)
+            ? auction.screen(li, price, scored.segment)
             : undefined;
         if (price === undefined) reason = furtherReason(reason, 'BELOW_FLOOR');
         else if (turnedAway !== undefined) reason = furtherReason(reason, turnedAway);
@@ -325,6 +364,7 @@ function decideImp(
             pctr,
             pcvr,
             propensity: pick.propensity,
+            segment: scored.segment,
           };
         }
       }
@@ -365,7 +405,7 @@ function priceDeal(
         : undefined
       : priceFor(scored, floor, auction);
   if (price === undefined) return 'BELOW_FLOOR';
-  const turnedAway = auction.screen?.(li, price);
+  const turnedAway = auction.screen?.(li, price, scored.segment);
   if (turnedAway !== undefined) return turnedAway;
   const pick = pickCreative(allowed, li.creativeWeights, rng);
   return {
@@ -378,6 +418,7 @@ function priceDeal(
     pctr,
     pcvr,
     propensity: pick.propensity,
+    segment: scored.segment,
   };
 }
 

@@ -56,6 +56,8 @@ interface LineItemGate {
   readonly campaignId: string;
   /** The budgets a bid draws on, outermost first: advertiser cap, campaign, line-item share. */
   readonly budgetIds: readonly string[];
+  /** Per segment, the budget of its arm (the allocation's segment arms); a bid for it draws on it too. */
+  readonly segmentBudgetIds: ReadonlyMap<string, string> | undefined;
   /** The caps that apply (campaign's and its own); undefined when none. */
   readonly frequency: FrequencyCandidate | undefined;
 }
@@ -99,6 +101,8 @@ export function impressionCostMicros(cpmMicros: number): number {
 
 /** Budget id of a line item's share, and of an advertiser cap; a campaign's is its own id. */
 const lineItemBudgetId = (id: string) => `li:${id}`;
+/** A segment arm's budget: the allocation's `${lineItemId}:${segmentId}` arm. */
+const segmentBudgetId = (lineItemId: string, segmentId: string) => `li:${lineItemId}:${segmentId}`;
 const advertiserBudgetId = (id: string) => `adv:${id}`;
 
 const NO_CAPS: ReadonlySet<string> = new Set();
@@ -221,12 +225,28 @@ export class BidGates {
         });
         ids.push(id);
       }
+      let segmentIds: Map<string, string> | undefined;
+      if (cli.segmentDailyMicros !== undefined && cli.allocatedDailyMicros === undefined) {
+        segmentIds = new Map();
+        for (const [segment, dailyBudgetMicros] of cli.segmentDailyMicros) {
+          const id = segmentBudgetId(li.id, segment);
+          budgets.set(id, {
+            dailyBudgetMicros,
+            totalBudgetMicros: c.totalBudgetMicros,
+            timeZone: c.timeZone,
+          });
+          segmentIds.set(segment, id);
+        }
+      }
       const cost = impressionCostMicros(li.maxCpmMicros);
-      for (const id of ids) maxCost.set(id, Math.max(maxCost.get(id) ?? 0, cost));
+      for (const id of [...ids, ...(segmentIds?.values() ?? [])]) {
+        maxCost.set(id, Math.max(maxCost.get(id) ?? 0, cost));
+      }
       const ownCaps = li.frequencyCaps ?? [];
       lineItems.set(li.id, {
         campaignId: c.id,
         budgetIds: ids,
+        segmentBudgetIds: segmentIds,
         frequency:
           c.frequencyCaps.length > 0 || ownCaps.length > 0
             ? {
@@ -324,14 +344,16 @@ export class BidGates {
     const paced = new Map<string, boolean>();
     return {
       matched,
-      screen: (cli, priceMicros) => {
+      screen: (cli, priceMicros, segment) => {
         const id = cli.lineItem.id;
         const info = this.#lineItems.get(id);
         if (info === undefined) return 'NO_MATCHING_LINE_ITEM';
         if (capped.has(id)) return degraded ? 'FREQUENCY_UNAVAILABLE' : 'FREQUENCY_CAPPED';
         const cost = impressionCostMicros(priceMicros);
         if (!this.#paced(paced, info.campaignId, cost)) return 'PACING_THROTTLED';
-        for (const budgetId of info.budgetIds) {
+        const budgetIds = budgetIdsOf(info, segment);
+        if (budgetIds === undefined) return 'BUDGET_EXHAUSTED';
+        for (const budgetId of budgetIds) {
           const denial = this.budget.peek(budgetId, cost);
           if (denial !== undefined) return BUDGET_REASON[denial];
         }
@@ -381,7 +403,9 @@ export class BidGates {
     const releaseAll = () => {
       for (const r of refs) this.budget.release(r);
     };
-    for (const budgetId of info.budgetIds) {
+    const budgetIds = budgetIdsOf(info, t.segment);
+    if (budgetIds === undefined) return deny('BUDGET_EXHAUSTED');
+    for (const budgetId of budgetIds) {
       const ref = this.budget.tryReserve(budgetId, cost, { expiresInMs: t.expSec * 1000 });
       if (ref === undefined) {
         releaseAll();
@@ -504,6 +528,17 @@ export class BidGates {
     for (const id of this.#budgets.keys()) out[id] = this.budget.balance(id);
     return out;
   }
+}
+
+/**
+ * The budgets a bid draws on: the line item's, plus its segment's arm when the allocation splits the
+ * line item by segment. Undefined when the allocation has segment arms but none for this segment:
+ * an arm absent from the allocation gets nothing (core/allocation.ts).
+ */
+function budgetIdsOf(info: LineItemGate, segment: string | undefined): readonly string[] | undefined {
+  if (info.segmentBudgetIds === undefined) return info.budgetIds;
+  const arm = segment === undefined ? undefined : info.segmentBudgetIds.get(segment);
+  return arm === undefined ? undefined : [...info.budgetIds, arm];
 }
 
 function scopesOf(f: FrequencyCandidate): FrequencyScope[] {

@@ -18,6 +18,8 @@ export interface NoticeFields {
   ts: number;
   /** Auction type of the request (1 first price, 2 second price): what a clearing price tells the strategies. */
   at: number;
+  /** The audience segment the bid was for (`targeting.segments`), '' when none. */
+  sg: string;
   /** The budget reservations of the bid (`encodeReservations`), '' when none. */
   r: string;
   /** The user's frequency key when the bid is frequency-capped, '' when not. */
@@ -44,9 +46,10 @@ export class NoticeSigner {
 
   #mac(f: Omit<NoticeFields, 'r' | 'u'>): Buffer {
     const h = createHmac('sha256', this.#secret);
-    // \x1f separates fields so ("a","bc") and ("ab","c") sign differently.
+    // \x1f separates fields so ("a","bc") and ("ab","c") sign differently. A segment is appended
+    // only when there is one, so URLs without it sign as they did before segments existed.
     h.update(
-      `${f.bid}\x1f${f.imp}\x1f${f.li}\x1f${f.c}\x1f${f.cr}\x1f${f.bp}\x1f${f.cur}\x1f${f.ts}\x1f${f.at}`,
+      `${f.bid}\x1f${f.imp}\x1f${f.li}\x1f${f.c}\x1f${f.cr}\x1f${f.bp}\x1f${f.cur}\x1f${f.ts}\x1f${f.at}${f.sg === '' ? '' : `\x1fsg\x1f${f.sg}`}`,
     );
     return h.digest().subarray(0, 16);
   }
@@ -77,7 +80,7 @@ export class NoticeSigner {
     return (
       `bid=${encodeURIComponent(f.bid)}&imp=${encodeURIComponent(f.imp)}&li=${encodeURIComponent(f.li)}` +
       `&c=${encodeURIComponent(f.c)}&cr=${encodeURIComponent(f.cr)}&bp=${f.bp}&cur=${f.cur}&ts=${f.ts}&at=${f.at}` +
-      `&sig=${this.#mac(f).toString('base64url')}`
+      `${f.sg === '' ? '' : `&sg=${encodeURIComponent(f.sg)}`}&sig=${this.#mac(f).toString('base64url')}`
     );
   }
 
@@ -85,6 +88,7 @@ export class NoticeSigner {
   verify(q: Readonly<Record<string, unknown>>): NoticeFields | undefined {
     for (const k of FIELD_ORDER) if (typeof q[k] !== 'string') return undefined;
     if (typeof q.sig !== 'string') return undefined;
+    if (q.sg !== undefined && typeof q.sg !== 'string') return undefined;
     const bp = Number(q.bp);
     const ts = Number(q.ts);
     const at = Number(q.at);
@@ -100,6 +104,7 @@ export class NoticeSigner {
       cur: q.cur as string,
       ts,
       at,
+      sg: (q.sg as string | undefined) ?? '',
       r: '',
       u: '',
     };

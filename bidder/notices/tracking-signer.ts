@@ -15,20 +15,23 @@ export interface TrackingFields {
   ts: number;
   /** The user key (`profileKeyHash` of the user's id), '' when unknown or opted out. */
   u: string;
+  /** The audience segment the bid was for (`targeting.segments`), '' when none. */
+  sg: string;
 }
 
 const FIELDS = ['bid', 'imp', 'li', 'c', 'cr', 'x', 'ts', 'u'] as const;
 
 function message(f: TrackingFields, urlDigest: string): string {
   // \x1f separates fields so ("a","bc") and ("ab","c") sign differently.
-  return `${f.bid}\x1f${f.imp}\x1f${f.li}\x1f${f.c}\x1f${f.cr}\x1f${f.x}\x1f${f.ts}\x1f${f.u}\x1f${urlDigest}`;
+  // A segment is signed only when there is one, so URLs without it verify as before segments existed.
+  return `${f.bid}\x1f${f.imp}\x1f${f.li}\x1f${f.c}\x1f${f.cr}\x1f${f.x}\x1f${f.ts}\x1f${f.u}\x1f${urlDigest}${f.sg === '' ? '' : `\x1fsg\x1f${f.sg}`}`;
 }
 
 function fieldsQuery(f: TrackingFields): string {
   return (
     `bid=${encodeURIComponent(f.bid)}&imp=${encodeURIComponent(f.imp)}&li=${encodeURIComponent(f.li)}` +
     `&c=${encodeURIComponent(f.c)}&cr=${encodeURIComponent(f.cr)}&x=${encodeURIComponent(f.x)}&ts=${f.ts}` +
-    `&u=${encodeURIComponent(f.u)}`
+    `&u=${encodeURIComponent(f.u)}${f.sg === '' ? '' : `&sg=${encodeURIComponent(f.sg)}`}`
   );
 }
 
@@ -87,6 +90,7 @@ export function verifyTracking(
 ): { fields: TrackingFields; url: string | undefined } | undefined {
   for (const k of FIELDS) if (typeof q[k] !== 'string') return undefined;
   if (typeof q.sig !== 'string') return undefined;
+  if (q.sg !== undefined && typeof q.sg !== 'string') return undefined;
   const ts = Number(q.ts);
   if (!Number.isSafeInteger(ts) || ts < 0) return undefined;
   const fields: TrackingFields = {
@@ -98,6 +102,7 @@ export function verifyTracking(
     x: q.x as string,
     ts,
     u: q.u as string,
+    sg: (q.sg as string | undefined) ?? '',
   };
   let url: string | undefined;
   let digest: string;

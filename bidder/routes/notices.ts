@@ -131,6 +131,7 @@ export async function noticeRoutes(app: FastifyInstance, o: NoticeRouteOptions):
         creativeId: f.cr,
         clearingMicros: price === undefined ? undefined : Math.round(price * rate),
         lossCode: kind === 'loss' && Number.isInteger(lossRaw) ? lossRaw : undefined,
+        ...(f.sg !== '' && { segment: f.sg }),
       };
       // Billing is money: the 200 goes out only once the event is durable (fsync'd spool), so an
       // acknowledged notice survives a kill -9 (tests/reporting/serve-clickhouse.test.ts).

@@ -76,6 +76,7 @@ export async function trackingRoutes(app: FastifyInstance, o: TrackingRouteOptio
         creativeId: f.cr,
         exchange: f.x,
         ...(f.u !== '' && { userKey: f.u }),
+        ...(f.sg !== '' && { segment: f.sg }),
       });
     }
     return reply.header('cache-control', 'no-store, max-age=0').type('image/gif').send(PIXEL);
@@ -103,6 +104,7 @@ export async function trackingRoutes(app: FastifyInstance, o: TrackingRouteOptio
       clickId,
       exchange: f.x,
       ...(f.u !== '' && { userKey: f.u }),
+      ...(f.sg !== '' && { segment: f.sg }),
     });
     return reply.header('cache-control', 'no-store').redirect(location, 302);
   });

@@ -45,6 +45,8 @@ export interface CompiledLineItem {
   readonly dayParts: readonly DayPart[] | undefined;
   readonly deals: ReadonlySet<string> | undefined;
   readonly dealsOnly: boolean;
+  /** Audience segments the user must be in (one at least), in priority order; undefined: anyone. */
+  readonly segments: readonly string[] | undefined;
   /** The line item's segment score table, if it has one. */
   readonly scoreTable: CompiledScoreTable | undefined;
   /** How it prices; from the thread's StrategyRegistry, so what it learned survives snapshot swaps. */
@@ -53,6 +55,8 @@ export interface CompiledLineItem {
   readonly creativeWeights: ReadonlyMap<string, number> | undefined;
   /** This line item's daily budget from the optimizer's allocation (its budget arm), when it has one. */
   readonly allocatedDailyMicros: number | undefined;
+  /** Daily budget per segment from the allocation's segment arms (`${lineItemId}:${segmentId}`), when it has them. */
+  readonly segmentDailyMicros: ReadonlyMap<string, number> | undefined;
 }
 
 /**
@@ -205,6 +209,7 @@ export function compileSnapshot(
       dayParts: t.dayParts && t.dayParts.length > 0 ? t.dayParts : undefined,
       deals: nonEmpty(t.deals),
       dealsOnly: t.dealsOnly === true,
+      segments: t.segments && t.segments.length > 0 ? t.segments : undefined,
       scoreTable: scoring.byLineItem.get(li.id),
       strategy: strategies.strategyFor(li),
       ...allocatedTo(allocation, campaign.id, li.id),
@@ -246,19 +251,30 @@ function latestAllocation(data: CampaignData): AllocationEntity | undefined {
 }
 
 /**
- * What the allocation gives one line item: its budget arm's daily budget (a line-item arm; the
- * bidder does not split a line item's budget by segment) and its creative group's weights.
+ * What the allocation gives one line item: its budget arm's daily budget (a line-item arm), or one
+ * per segment (segment arms), and its creative group's weights.
  */
 function allocatedTo(
   allocation: AllocationEntity | undefined,
   campaignId: string,
   lineItemId: string,
-): Pick<CompiledLineItem, 'creativeWeights' | 'allocatedDailyMicros'> {
+): Pick<CompiledLineItem, 'creativeWeights' | 'allocatedDailyMicros' | 'segmentDailyMicros'> {
   const c = allocation?.campaigns[campaignId];
-  const arm = c?.budgetArms.find((a) => a.armId === lineItemId && a.segmentId === undefined);
+  let line: number | undefined;
+  let segments: Map<string, number> | undefined;
+  for (const a of c?.budgetArms ?? []) {
+    if (a.lineItemId !== lineItemId) continue;
+    if (a.segmentId === undefined) {
+      if (a.armId === lineItemId) line = a.dailyBudgetMicros;
+    } else {
+      segments ??= new Map();
+      segments.set(a.segmentId, a.dailyBudgetMicros);
+    }
+  }
   const group = c?.creativeGroups.find((g) => g.groupId === lineItemId);
   return {
-    allocatedDailyMicros: arm?.dailyBudgetMicros,
+    allocatedDailyMicros: line,
+    segmentDailyMicros: segments,
     creativeWeights: group ? new Map(group.variants.map((v) => [v.creativeId, v.weight])) : undefined,
   };
 }

@@ -14,9 +14,9 @@ function isLive(campaign: Campaign, nowMs: number): boolean {
 
 /**
  * What the optimizer optimises, read from the campaign model: per active campaign in flight with a
- * goal (`clicks`, `conversions`, `value`) and at least two line items or two creatives, its line
- * items as budget arms sharing the daily budget, and each line item's creatives as one creative
- * group. Goal caps come from `goal.targetMicros` (CPC, CPA, or ROAS × 1e6). Campaigns with goal
+ * goal (`clicks`, `conversions`, `value`) and at least two budget arms or two creatives, its line
+ * items as budget arms sharing the daily budget (a line item targeting two or more segments is one
+ * arm per segment), and each line item's creatives as one creative group. Goal caps come from `goal.targetMicros` (CPC, CPA, or ROAS × 1e6). Campaigns with goal
  * `none` are left alone: there is nothing to maximise.
  */
 export function campaignInputs(data: CampaignData, nowMs: number): CampaignInput[] {
@@ -35,11 +35,19 @@ export function campaignInputs(data: CampaignData, nowMs: number): CampaignInput
         cvrBase: 'click',
         ...(c.goal.targetMicros !== undefined && { capMicros: c.goal.targetMicros }),
       },
-      budgetArms: lineItems.map((li) => ({
-        armId: li.id,
-        lineItemId: li.id,
-        status: li.status === 'active' ? 'active' : 'paused',
-      })),
+      // A line item targeting several segments is one arm per segment (`${lineItemId}:${segmentId}`).
+      budgetArms: lineItems.flatMap((li) => {
+        const status = li.status === 'active' ? ('active' as const) : ('paused' as const);
+        const segments = [...new Set(li.targeting.segments ?? [])];
+        return segments.length > 1
+          ? segments.map((segmentId) => ({
+              armId: `${li.id}:${segmentId}`,
+              lineItemId: li.id,
+              segmentId,
+              status,
+            }))
+          : [{ armId: li.id, lineItemId: li.id, status }];
+      }),
       creativeGroups: lineItems
         .filter((li) => li.creativeIds.length > 1)
         .map((li) => ({
