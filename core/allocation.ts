@@ -60,11 +60,37 @@ export const CampaignAllocationSchema = Type.Object({
 /** One campaign's allocation. */
 export type CampaignAllocation = Static<typeof CampaignAllocationSchema>;
 
+/** One campaign's part of its advertiser's shared daily budget. */
+export const CampaignShareSchema = Type.Object({
+  campaignId: Id,
+  share: Share,
+  dailyBudgetMicros: MicrosSchema,
+});
+/** One campaign's part of its advertiser's shared daily budget. */
+export type CampaignShare = Static<typeof CampaignShareSchema>;
+
+/**
+ * An advertiser whose campaigns share its daily budget (`advertiser.optimizer.shareDailyBudget`):
+ * each campaign's daily budget for the period, summing exactly to the advertiser's. A campaign
+ * spends at most the lower of this and its own daily budget; its own arms split that.
+ */
+export const AdvertiserAllocationSchema = Type.Object({
+  advertiserId: Id,
+  dailyBudgetMicros: MicrosSchema,
+  reason: AllocationReasonSchema,
+  note: Type.String(),
+  campaigns: Type.Array(CampaignShareSchema),
+});
+/** An advertiser's split of its daily budget between its campaigns. */
+export type AdvertiserAllocation = Static<typeof AdvertiserAllocationSchema>;
+
 /** A complete allocation: what every bidder serves until the next version. */
 export const AllocationSchema = Type.Object({
   version: Type.Integer({ minimum: 1 }),
   createdAtMs: Type.Integer({ minimum: 0 }),
   campaigns: Type.Record(Type.String(), CampaignAllocationSchema),
+  /** Advertisers whose campaigns share its daily budget, by advertiser id (absent: none). */
+  advertisers: Type.Optional(Type.Record(Type.String(), AdvertiserAllocationSchema)),
 });
 /** A complete allocation document. */
 export type Allocation = Static<typeof AllocationSchema>;

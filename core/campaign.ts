@@ -26,6 +26,20 @@ export const AdvertiserSchema = Type.Object({
   totalBudgetMicros: Type.Optional(MicrosSchema),
   /** IANA zone of the advertiser's daily cap (default `UTC`). */
   timeZone: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Let the optimizer split `dailyBudgetMicros` between the advertiser's live campaigns (each one a
+   * budget arm) towards `goal`; a campaign then spends at most the lower of its own daily budget and
+   * its share. Needs `dailyBudgetMicros`.
+   */
+  optimizer: Type.Optional(
+    Type.Object({
+      shareDailyBudget: Type.Literal(true),
+      goal: Type.Union([Type.Literal('clicks'), Type.Literal('conversions'), Type.Literal('value')]),
+      bandit: Type.Optional(
+        Type.Union([Type.Literal('thompson'), Type.Literal('ucb-tuned'), Type.Literal('epsilon-greedy')]),
+      ),
+    }),
+  ),
 });
 /** An advertiser. */
 export type Advertiser = Static<typeof AdvertiserSchema>;

@@ -80,3 +80,25 @@ describe('score tables in campaign data', () => {
     ).toBe(true);
   });
 });
+
+describe('advertisers sharing their daily budget', () => {
+  it('accepts the option with a daily budget and reports it without one', () => {
+    const share = { shareDailyBudget: true as const, goal: 'clicks' as const };
+    const withOption = (dailyBudgetMicros: number | undefined) => ({
+      ...demo,
+      advertisers: demo.advertisers.map((a, i) => {
+        const { dailyBudgetMicros: _d, ...rest } = a;
+        return i === 0
+          ? { ...rest, optimizer: share, ...(dailyBudgetMicros === undefined ? {} : { dailyBudgetMicros }) }
+          : a;
+      }),
+    });
+    expect(campaignDataProblems(withOption(5_000_000))).toEqual([]);
+    expect(campaignDataProblems(withOption(undefined))).toEqual([
+      `advertiser ${demo.advertisers[0]!.id}: optimizer.shareDailyBudget needs a dailyBudgetMicros to share`,
+    ]);
+    expect(
+      entityProblems('advertiser', { ...demo.advertisers[0], optimizer: { shareDailyBudget: false } }),
+    ).not.toEqual([]);
+  });
+});

@@ -70,6 +70,8 @@ export function campaignDataProblems(data: CampaignData): string[] {
   for (const a of data.advertisers) {
     if (a.timeZone !== undefined && !timeZoneOk(a.timeZone))
       problems.push(`advertiser ${a.id}: unknown time zone ${a.timeZone}`);
+    if (a.optimizer !== undefined && a.dailyBudgetMicros === undefined)
+      problems.push(`advertiser ${a.id}: optimizer.shareDailyBudget needs a dailyBudgetMicros to share`);
   }
   for (const c of data.campaigns) {
     if (!ids.advertiser.has(c.advertiserId))

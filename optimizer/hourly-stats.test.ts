@@ -75,3 +75,27 @@ describe('campaignStatsFromHourly', () => {
     expect((await ok.read([segCampaign], { sinceMs: 0, untilMs: 1 })).get('c')!.budget).toHaveLength(3);
   });
 });
+
+describe('campaignStatsFromHourly: an advertiser’s split', () => {
+  it('sums each member campaign’s rows into that campaign’s arm, besides the campaign’s own statistics', () => {
+    const split: CampaignInput = {
+      campaignId: 'adv:a',
+      advertiserId: 'a',
+      dailyBudgetMicros: 1,
+      bandit: 'thompson',
+      goal: { kind: 'clicks', cvrBase: 'click' },
+      budgetArms: ['c', 'd'].map((id) => ({ armId: id, lineItemId: id, status: 'active' as const })),
+      creativeGroups: [],
+    };
+    const out = campaignStatsFromHourly(
+      [row({}), row({ segment: 's2', line_item_id: 'li2' }), row({ campaign_id: 'd', clicks: 5 })],
+      [split, segCampaign],
+    );
+    const arms = out.get('adv:a')!.budget.map((r) => [r.armId, r.impressions, r.clicks]);
+    expect(arms.sort()).toEqual([
+      ['c', 200, 4],
+      ['d', 100, 5],
+    ]);
+    expect(out.get('c')!.budget.map((r) => r.armId)).toEqual(['li:s1']);
+  });
+});

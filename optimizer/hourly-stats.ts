@@ -14,7 +14,8 @@ function hourMs(hour: string): number {
  * Maps hourly rollup rows (reporting's `events_hourly`) to each campaign's arm statistics: budget
  * rows at the level the campaign's arms are defined (a segment arm gets its segment's rows, a
  * line-item arm every row of its line item), creative rows per `(line item, creative)` with the
- * line item as the creative group. Rows of other exchanges and segments are summed; rows of arms
+ * line item as the creative group; an advertiser's split (`advertiserId`) gets each member
+ * campaign's rows under that campaign's arm. Rows of other exchanges and segments are summed; rows of arms
  * or campaigns not asked for are dropped. UInt64 columns may arrive as strings (ClickHouse JSON).
  */
 export function campaignStatsFromHourly(
@@ -22,7 +23,14 @@ export function campaignStatsFromHourly(
   campaigns: readonly CampaignInput[],
 ): Map<string, CampaignStats> {
   const wanted = new Map<string, { segments: Set<string>; lineItems: Set<string>; groups: Set<string> }>();
+  // Advertisers' splits: every row of a member campaign counts for that campaign's arm.
+  const splitsOf = new Map<string, string[]>();
   for (const c of campaigns) {
+    if (c.advertiserId === undefined) continue;
+    for (const a of c.budgetArms) splitsOf.set(a.armId, [...(splitsOf.get(a.armId) ?? []), c.campaignId]);
+  }
+  for (const c of campaigns) {
+    if (c.advertiserId !== undefined) continue;
     const w = { segments: new Set<string>(), lineItems: new Set<string>(), groups: new Set<string>() };
     for (const a of c.budgetArms) {
       if (a.segmentId !== undefined) w.segments.add(a.armId);
@@ -67,6 +75,10 @@ export function campaignStatsFromHourly(
     s.valueMicros += Number(r.value_micros);
   };
   for (const r of rows) {
+    const splits = splitsOf.get(r.campaign_id);
+    if (splits !== undefined) {
+      for (const id of splits) add(budget, id, r.campaign_id, r, hourMs(r.hour));
+    }
     const w = wanted.get(r.campaign_id);
     if (w === undefined) continue;
     const start = hourMs(r.hour);

@@ -55,8 +55,20 @@ export interface GoalInput extends GoalModel {
 
 /** Everything the optimizer needs to know about one campaign. */
 export interface CampaignInput {
+  /** The campaign id; `adv:<advertiserId>` for an advertiser's split between its campaigns. */
   campaignId: string;
   dailyBudgetMicros: number;
+  /**
+   * Set on an advertiser's split (`advertiser.optimizer.shareDailyBudget`): its budget arms are the
+   * advertiser's campaigns (arm id and lineItemId = the campaign id), its statistics each campaign's
+   * totals, its output `allocation.advertisers[advertiserId]`.
+   */
+  advertiserId?: string;
+  /**
+   * Set on a campaign whose daily budget comes from its advertiser's split (that advertiser's id):
+   * the cycle splits min(`dailyBudgetMicros`, the campaign's share) between its arms, as the bidder spends.
+   */
+  sharedBy?: string;
   /** Name of the bandit in the registry (`thompson`, `ucb-tuned`, `epsilon-greedy`). */
   bandit: string;
   goal: GoalInput;

@@ -370,3 +370,77 @@ describe('optimizeAndWrite', () => {
     expect(r.issues.map((i) => i.code)).toEqual(['OPT_WRITE_FAILED']);
   });
 });
+
+describe('optimizeCycle: campaigns sharing their advertiser’s daily budget', () => {
+  const split: CampaignInput = {
+    campaignId: 'adv:a1',
+    advertiserId: 'a1',
+    dailyBudgetMicros: 10_000_000,
+    bandit: 'thompson',
+    goal: { kind: 'clicks', cvrBase: 'click' },
+    budgetArms: ['c1', 'c2'].map((id) => ({ armId: id, lineItemId: id, status: 'active' as const })),
+    creativeGroups: [],
+  };
+  const member = (id: string, daily: number) =>
+    campaign(id, { dailyBudgetMicros: daily, sharedBy: 'a1', creativeGroups: [] });
+
+  it('splits the advertiser budget between its campaigns first, then each campaign splits its share', async () => {
+    const c1 = member('c1', 9_000_000);
+    const c2 = member('c2', 3_000_000);
+    const stats = new Map<string, CampaignStats>([
+      // c1 converts clicks four times as well as c2.
+      ['adv:a1', { budget: rows(['c1', 'c2'], [0.04, 0.01]), creatives: [] }],
+      [
+        'c1',
+        {
+          budget: rows(
+            c1.budgetArms.map((a) => a.armId),
+            [0.01, 0.02, 0.04],
+          ),
+          creatives: [],
+        },
+      ],
+      [
+        'c2',
+        {
+          budget: rows(
+            c2.budgetArms.map((a) => a.armId),
+            [0.01, 0.02, 0.04],
+          ),
+          creatives: [],
+        },
+      ],
+    ]);
+    // Campaigns listed before their advertiser: the cycle orders them itself.
+    const r = await optimizeCycle([c2, c1, split], reader(stats), undefined, opts());
+    expect(checkAllocation.Check(r.allocation)).toBe(true);
+    const shares = r.allocation.advertisers!.a1!;
+    expect(shares.dailyBudgetMicros).toBe(10_000_000);
+    expect(shares.campaigns.reduce((s, x) => s + x.dailyBudgetMicros, 0)).toBe(10_000_000);
+    const byId = new Map(shares.campaigns.map((x) => [x.campaignId, x.dailyBudgetMicros]));
+    expect(byId.get('c1')!).toBeGreaterThan(byId.get('c2')!);
+    expect(r.allocation.campaigns['adv:a1']).toBeUndefined();
+    // Each campaign splits min(own daily budget, its share) between its own arms, to the micro.
+    for (const c of [c1, c2]) {
+      const own = r.allocation.campaigns[c.campaignId]!;
+      expect(own.dailyBudgetMicros).toBe(Math.min(c.dailyBudgetMicros, byId.get(c.campaignId)!));
+      expect(own.budgetArms.reduce((s, a) => s + a.dailyBudgetMicros, 0)).toBe(own.dailyBudgetMicros);
+    }
+    expect(r.decisions.map((d) => d.campaignId)).toEqual(['adv:a1', 'c2', 'c1']);
+  });
+
+  it('keeps the last split when the statistics are unavailable, and says so', async () => {
+    const first = await optimizeCycle(
+      [split],
+      reader(new Map([['adv:a1', { budget: rows(['c1', 'c2'], [0.04, 0.01]), creatives: [] }]])),
+      undefined,
+      opts(),
+    );
+    const next = await optimizeCycle([split], failing, first.allocation, opts());
+    expect(next.allocation.advertisers!.a1!).toMatchObject({
+      reason: 'fallback',
+      campaigns: first.allocation.advertisers!.a1!.campaigns,
+    });
+    expect(next.issues.map((i) => i.code)).toContain('OPT_STATS_UNAVAILABLE');
+  });
+});

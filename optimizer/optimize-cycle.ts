@@ -1,4 +1,4 @@
-import type { Allocation, CampaignAllocation } from '../core/index.ts';
+import type { AdvertiserAllocation, Allocation, CampaignAllocation } from '../core/index.ts';
 import { type Clock, errorFrom, type OutbidError, type Rng } from '../core/index.ts';
 import { type BanditRegistry, banditRegistry as defaultRegistry } from './bandits/registry.ts';
 import { OptimizerErrors } from './errors.ts';
@@ -63,9 +63,19 @@ export async function optimizeCycle(
   }
 
   const out: Record<string, CampaignAllocation> = {};
+  const advertisers: Record<string, AdvertiserAllocation> = {};
   const decisions: CampaignDecision[] = [];
-  for (const c of campaigns) {
-    const prev = previous?.campaigns[c.campaignId];
+  // Advertisers' splits first: they set the daily budgets their campaigns then split.
+  const ordered = [
+    ...campaigns.filter((c) => c.advertiserId !== undefined),
+    ...campaigns.filter((c) => c.advertiserId === undefined),
+  ];
+  for (const input of ordered) {
+    const c = withSharedBudget(input, advertisers);
+    const prev =
+      c.advertiserId === undefined
+        ? previous?.campaigns[c.campaignId]
+        : asCampaignAllocation(c.campaignId, previous?.advertisers?.[c.advertiserId]);
     try {
       const ctx = { nowMs, rng: options.rng, registry, options: opts };
       const r = optimizeCampaign(c, stats?.get(c.campaignId), prev, {
@@ -73,7 +83,10 @@ export async function optimizeCycle(
         ...(statsFailure === undefined ? {} : { statsFailure }),
         ...(previous === undefined ? {} : { previousVersion: previous.version }),
       });
-      if (r.allocation !== undefined) out[c.campaignId] = r.allocation;
+      if (r.allocation !== undefined) {
+        if (c.advertiserId === undefined) out[c.campaignId] = r.allocation;
+        else advertisers[c.advertiserId] = asAdvertiserAllocation(c.advertiserId, r.allocation);
+      }
       decisions.push(r.decision);
       issues.push(...r.decision.issues);
     } catch (e) {
@@ -81,7 +94,11 @@ export async function optimizeCycle(
       const issue: OptimizerIssue = { campaignId: c.campaignId, code: 'OPT_INTERNAL', message, cause: e };
       issues.push(issue);
       const note = `fallback to the previous allocation as it was: internal error (${message})`;
-      if (prev !== undefined) out[c.campaignId] = { ...prev, reason: 'fallback', note };
+      if (prev !== undefined) {
+        const kept: CampaignAllocation = { ...prev, reason: 'fallback', note };
+        if (c.advertiserId === undefined) out[c.campaignId] = kept;
+        else advertisers[c.advertiserId] = asAdvertiserAllocation(c.advertiserId, kept);
+      }
       decisions.push({
         campaignId: c.campaignId,
         bandit: c.bandit,
@@ -94,9 +111,64 @@ export async function optimizeCycle(
     }
   }
   return {
-    allocation: { version: (previous?.version ?? 0) + 1, createdAtMs: nowMs, campaigns: out },
+    allocation: {
+      version: (previous?.version ?? 0) + 1,
+      createdAtMs: nowMs,
+      campaigns: out,
+      ...(Object.keys(advertisers).length > 0 && { advertisers }),
+    },
     decisions,
     issues,
+  };
+}
+
+/**
+ * A campaign whose budget its advertiser shares splits the lower of its own daily budget and the
+ * share this cycle gave it (what the bidder will let it spend); unchanged when the split has no
+ * share for it (the split fell back and was left out: the campaign's own budget stands).
+ */
+function withSharedBudget(
+  c: CampaignInput,
+  advertisers: Readonly<Record<string, AdvertiserAllocation>>,
+): CampaignInput {
+  if (c.sharedBy === undefined) return c;
+  const share = advertisers[c.sharedBy]?.campaigns.find((s) => s.campaignId === c.campaignId);
+  if (share === undefined) return c;
+  return { ...c, dailyBudgetMicros: Math.min(c.dailyBudgetMicros, share.dailyBudgetMicros) };
+}
+
+/** An advertiser's split as the optimizer computes it: a campaign allocation whose arms are campaigns. */
+function asCampaignAllocation(
+  id: string,
+  a: AdvertiserAllocation | undefined,
+): CampaignAllocation | undefined {
+  if (a === undefined) return undefined;
+  return {
+    campaignId: id,
+    dailyBudgetMicros: a.dailyBudgetMicros,
+    reason: a.reason,
+    note: a.note,
+    budgetArms: a.campaigns.map((s) => ({
+      armId: s.campaignId,
+      lineItemId: s.campaignId,
+      share: s.share,
+      dailyBudgetMicros: s.dailyBudgetMicros,
+    })),
+    creativeGroups: [],
+  };
+}
+
+function asAdvertiserAllocation(advertiserId: string, a: CampaignAllocation): AdvertiserAllocation {
+  return {
+    advertiserId,
+    dailyBudgetMicros: a.dailyBudgetMicros,
+    reason: a.reason,
+    note: a.note,
+    campaigns: a.budgetArms.map((arm) => ({
+      campaignId: arm.armId,
+      share: arm.share,
+      dailyBudgetMicros: arm.dailyBudgetMicros,
+    })),
   };
 }
 

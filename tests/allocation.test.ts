@@ -215,3 +215,47 @@ describe('segment arms served by the bidder', () => {
     expect(b.sink.ofType('billing')).toHaveLength(7);
   });
 });
+
+describe('an advertiser’s shared budget served by the bidder', () => {
+  it('caps each campaign at the lower of its own daily budget and its share of the advertiser’s', async () => {
+    const base = gateData(
+      [gateCampaign('c1', 1_000_000), gateCampaign('c2', 1_000_000)],
+      [gateLineItem('l-1', 'c1', 'a.example', 2_000_000), gateLineItem('l-2', 'c2', 'b.example', 2_000_000)],
+      { dailyBudgetMicros: 1_010_000 },
+    );
+    const allocation: AllocationEntity = {
+      id: 'current',
+      version: 1,
+      createdAtMs: 0,
+      campaigns: {},
+      advertisers: {
+        'adv-1': {
+          advertiserId: 'adv-1',
+          dailyBudgetMicros: 1_010_000,
+          reason: 'normal',
+          note: 'test',
+          campaigns: [
+            { campaignId: 'c1', share: 6_000 / 1_010_000, dailyBudgetMicros: 6_000 },
+            { campaignId: 'c2', share: 1_004_000 / 1_010_000, dailyBudgetMicros: 1_004_000 },
+          ],
+        },
+      },
+    };
+    const b = await testApp({ data: { ...base, allocations: [allocation] } });
+    open.push(b);
+    const wins = async (domain: string) => {
+      let n = 0;
+      for (let i = 0; i < 8; i++) {
+        const x = await bid(b, domain);
+        if (x === undefined) continue;
+        n += 1;
+        const u = new URL(fillNotice(x.burl, 2));
+        await b.app.inject({ method: 'GET', url: `${u.pathname}${u.search}` });
+      }
+      return n;
+    };
+    // c1's share pays three 2,000-micro impressions; c2 keeps its own 1,000,000 (below its share).
+    expect(await wins('a.example')).toBe(3);
+    expect(await wins('b.example')).toBe(8);
+  });
+});

@@ -171,9 +171,9 @@ export function compileSnapshot(
   const sharedScoring = shared ?? shareScoreTables(compileScoreTables(data.scoreTables, opts.scoreTables));
   const scoring = attachScoreTables(sharedScoring);
   const advertisers = new Map(data.advertisers.map((a) => [a.id, a]));
-  const campaigns = new Map(data.campaigns.map((c) => [c.id, c]));
-  const creatives = new Map(data.creatives.map((c) => [c.id, compileCreative(c)]));
   const allocation = latestAllocation(data);
+  const campaigns = new Map(data.campaigns.map((c) => [c.id, withSharedBudget(c, allocation)]));
+  const creatives = new Map(data.creatives.map((c) => [c.id, compileCreative(c)]));
   const lineItems: CompiledLineItem[] = [];
   for (const li of data.lineItems) {
     const campaign = campaigns.get(li.campaignId);
@@ -241,6 +241,19 @@ export function compileSnapshot(
       zeros: new Uint32Array(words),
     },
   };
+}
+
+/**
+ * A campaign whose advertiser shares its daily budget (`allocation.advertisers`): its daily budget
+ * is the lower of its own and the share the optimizer gave it, for every consumer (the budget
+ * gate, pacing, the strategies' remaining budget). Otherwise the campaign as it is.
+ */
+function withSharedBudget(campaign: Campaign, allocation: AllocationEntity | undefined): Campaign {
+  const share = allocation?.advertisers?.[campaign.advertiserId]?.campaigns.find(
+    (s) => s.campaignId === campaign.id,
+  );
+  if (share === undefined || share.dailyBudgetMicros >= campaign.dailyBudgetMicros) return campaign;
+  return { ...campaign, dailyBudgetMicros: share.dailyBudgetMicros };
 }
 
 /** The allocation with the highest version, if the optimizer wrote one. */

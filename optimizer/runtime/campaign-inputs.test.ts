@@ -36,3 +36,49 @@ describe('campaignInputs: budget arms', () => {
     }
   });
 });
+
+describe('campaignInputs: advertisers sharing their daily budget', () => {
+  const now = Date.UTC(2026, 10, 22, 12);
+  const shared = (optimizer: boolean, campaigns = ['c1', 'c2']) => {
+    const base = gateData(
+      campaigns.map((id) => gateCampaign(id, 1_000_000)),
+      campaigns.flatMap((id) => [
+        gateLineItem(`${id}-a`, id, 'a.example', 2_000_000),
+        gateLineItem(`${id}-b`, id, 'b.example', 2_000_000),
+      ]),
+      { dailyBudgetMicros: 1_500_000 },
+    );
+    return {
+      ...base,
+      advertisers: base.advertisers.map((a) =>
+        optimizer ? { ...a, optimizer: { shareDailyBudget: true as const, goal: 'clicks' as const } } : a,
+      ),
+      campaigns: base.campaigns.map((c) => ({ ...c, goal: { type: 'clicks' as const } })),
+    };
+  };
+
+  it('adds one split per advertiser, first, with its campaigns as arms, and marks the campaigns', () => {
+    const inputs = campaignInputs(shared(true), now);
+    expect(inputs.map((i) => [i.campaignId, i.sharedBy])).toEqual([
+      ['adv:adv-1', undefined],
+      ['c1', 'adv-1'],
+      ['c2', 'adv-1'],
+    ]);
+    expect(inputs[0]).toMatchObject({
+      advertiserId: 'adv-1',
+      dailyBudgetMicros: 1_500_000,
+      goal: { kind: 'clicks' },
+      budgetArms: [
+        { armId: 'c1', lineItemId: 'c1', status: 'active' },
+        { armId: 'c2', lineItemId: 'c2', status: 'active' },
+      ],
+    });
+  });
+
+  it('adds none without the option, or with one live campaign', () => {
+    expect(campaignInputs(shared(false), now).map((i) => i.campaignId)).toEqual(['c1', 'c2']);
+    expect(campaignInputs(shared(true, ['c1']), now).map((i) => [i.campaignId, i.sharedBy])).toEqual([
+      ['c1', undefined],
+    ]);
+  });
+});

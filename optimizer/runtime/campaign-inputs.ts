@@ -20,7 +20,8 @@ function isLive(campaign: Campaign, nowMs: number): boolean {
  * `none` are left alone: there is nothing to maximise.
  */
 export function campaignInputs(data: CampaignData, nowMs: number): CampaignInput[] {
-  const out: CampaignInput[] = [];
+  const out: CampaignInput[] = advertiserInputs(data, nowMs);
+  const shared = new Set(out.map((a) => a.advertiserId));
   for (const c of data.campaigns) {
     if (!isLive(c, nowMs) || c.goal.type === 'none') continue;
     const lineItems = data.lineItems.filter((li) => li.campaignId === c.id && li.status !== 'archived');
@@ -29,6 +30,7 @@ export function campaignInputs(data: CampaignData, nowMs: number): CampaignInput
     const input: CampaignInput = {
       campaignId: c.id,
       dailyBudgetMicros: c.dailyBudgetMicros,
+      ...(shared.has(c.advertiserId) && { sharedBy: c.advertiserId }),
       bandit: c.optimizer?.bandit ?? DEFAULT_BANDIT,
       goal: {
         kind: c.goal.type,
@@ -58,6 +60,31 @@ export function campaignInputs(data: CampaignData, nowMs: number): CampaignInput
         })),
     };
     if (input.budgetArms.length > 1 || input.creativeGroups.length > 0) out.push(input);
+  }
+  return out;
+}
+
+/**
+ * Advertisers whose live campaigns share the advertiser's daily budget
+ * (`advertiser.optimizer.shareDailyBudget`, two campaigns at least): one input each, id
+ * `adv:<advertiserId>`, its campaigns as budget arms towards the advertiser's goal. Listed first:
+ * the cycle decides the campaigns' budgets before splitting each between its own arms.
+ */
+export function advertiserInputs(data: CampaignData, nowMs: number): CampaignInput[] {
+  const out: CampaignInput[] = [];
+  for (const a of data.advertisers) {
+    if (a.optimizer === undefined || a.dailyBudgetMicros === undefined || a.status !== 'active') continue;
+    const campaigns = data.campaigns.filter((c) => c.advertiserId === a.id && isLive(c, nowMs));
+    if (campaigns.length < 2) continue;
+    out.push({
+      campaignId: `adv:${a.id}`,
+      advertiserId: a.id,
+      dailyBudgetMicros: a.dailyBudgetMicros,
+      bandit: a.optimizer.bandit ?? DEFAULT_BANDIT,
+      goal: { kind: a.optimizer.goal, cvrBase: 'click' },
+      budgetArms: campaigns.map((c) => ({ armId: c.id, lineItemId: c.id, status: 'active' as const })),
+      creativeGroups: [],
+    });
   }
   return out;
 }
