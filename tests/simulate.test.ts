@@ -6,7 +6,7 @@ import { type Scenario, scenarioProblems } from '../optimizer/simulator/scenario
 const ROOT = join(import.meta.dirname, '..');
 const TINY = join(ROOT, 'tests', 'fixtures', 'scenarios', 'tiny.json');
 
-/** `outbid simulate` as a user runs it: a real bidder, the optimizer, an oracle and an even split. */
+/** `outbid simulate` as a user runs it: a real bidder, embedded ClickHouse, the optimizer, an oracle and an even split. */
 function simulate(...args: string[]) {
   const r = spawnSync(process.execPath, ['bin/outbid.js', 'simulate', ...args], {
     cwd: ROOT,
@@ -25,7 +25,10 @@ describe('outbid simulate', () => {
     const lines = a.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const report = JSON.parse(lines[0]!) as {
-      runs: Record<string, { units: number; spendMicros: number; requests: number; allocations: number }>;
+      runs: Record<
+        string,
+        { units: number; spendMicros: number; requests: number; allocations: number; fallbacks: number }
+      >;
       vsOracle: number;
       vsUniform: number;
     };
@@ -37,6 +40,8 @@ describe('outbid simulate', () => {
       expect(r.spendMicros).toBeLessThanOrEqual(300_000 + 2_000);
     }
     expect(report.runs.optimizer!.allocations).toBe(23); // a cycle every simulated hour after the first
+    // Every cycle found the previous hours in ClickHouse's rollup.
+    expect(report.runs.optimizer!.fallbacks).toBe(0);
     expect(report.vsOracle).toBeCloseTo(report.runs.optimizer!.units / report.runs.oracle!.units, 3);
     const b = simulate('--scenario', TINY, '--seed', '3');
     expect(b.stdout).toBe(a.stdout);
@@ -76,6 +81,7 @@ describe('outbid simulate', () => {
           },
         ],
         changes: [{ atHour: 30, segment: 'b', creatives: {} }],
+        outages: [{ fromHour: 5, toHour: 5 }],
       }),
     ) as Scenario;
     expect(scenarioProblems(s)).toEqual([
@@ -83,6 +89,7 @@ describe('outbid simulate', () => {
       'segment a: must list the same creatives as the first segment (x)',
       'change at hour 30: unknown segment b',
       'change at hour 30: after the last hour',
+      'outage 5–5: ends before it starts',
     ]);
   });
 });

@@ -1,7 +1,12 @@
-import { type Allocation, type Clock, type StateStore, seededRng } from '../../core/index.ts';
-import type { ArmStats } from '../arm-stats.ts';
+import {
+  type Allocation,
+  type Clock,
+  type OutbidError,
+  type StateStore,
+  seededRng,
+} from '../../core/index.ts';
 import { largestRemainder } from '../largest-remainder.ts';
-import { type CampaignStats, type StatsReader, variantArmId } from '../ports.ts';
+import type { StatsReader } from '../ports.ts';
 import { OptimizerLoop } from '../runtime/optimizer-loop.ts';
 import { stateStoreAllocationWriter } from '../runtime/state-store-writer.ts';
 import {
@@ -26,19 +31,36 @@ const HOUR = 3_600_000;
 export interface SimulatedBidder {
   /** POSTs an OpenRTB bid request; answers the status and, for 200, the parsed BidResponse. */
   bid(body: string): Promise<{ status: number; json?: unknown }>;
-  /** GETs one of the bidder's notice URLs (only path and query are used). */
-  notice(url: string): Promise<number>;
+  /**
+   * GETs one of the bidder's URLs (only path and query are used): a notice, the impression pixel,
+   * the click (302, its Location carries the click id) or the conversion postback.
+   */
+  get(url: string): Promise<{ status: number; location?: string }>;
   /** Runs the bidder's periodic work (lease renewals) at the current simulated time and waits for it. */
   settle(): Promise<void>;
   /** Resolves once the bidder serves state-store version `version` or newer. */
   serving(version: number): Promise<void>;
 }
 
-/** One run's world: a fresh bidder on a fresh state store, both on the simulated clock. */
+/** Where the optimizer's statistics come from: the bidder's events in ClickHouse (simulated-clickhouse.ts). */
+export interface SimulatedReporting {
+  /** `hourlyStatsReader` over the exact hourly rollup, as `outbid serve` reads it. */
+  reader: StatsReader;
+  /**
+   * Waits until the events emitted so far are in ClickHouse, then runs production's refresh
+   * (attribution, hourly rollup) at the current simulated time; resolves to its error, if any.
+   */
+  refresh(): Promise<OutbidError | undefined>;
+  /** Takes ClickHouse down or brings it back (scenario `outages`). */
+  setAvailable(up: boolean): void;
+}
+
+/** One run's world: a fresh bidder on a fresh state store and a fresh ClickHouse database, all on the simulated clock. */
 export interface SimulationEnv {
   bidder: SimulatedBidder;
   store: StateStore;
   clock: Clock;
+  reporting: SimulatedReporting;
   /** Moves the simulated clock (wall and monotonic) forward. */
   advance(ms: number): void;
 }
@@ -46,7 +68,7 @@ export interface SimulationEnv {
 /** Who sets the allocation: the optimizer (hourly bandit cycles), an oracle that knows the truth, or a fixed even split. */
 export type Policy = 'optimizer' | 'oracle' | 'uniform';
 
-/** What one run achieved. */
+/** What one run achieved, counted from the truth the simulator drew (not read back from ClickHouse). */
 export interface RunResult {
   policy: Policy;
   /** Goal units: clicks, conversions, or conversion value in account micros. */
@@ -62,48 +84,8 @@ export interface RunResult {
   unitsByDay: number[];
   /** Allocation versions the bidder served. */
   allocations: number;
-}
-
-interface Counts {
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  spendMicros: number;
-  valueMicros: number;
-}
-
-const zero = (): Counts => ({ impressions: 0, clicks: 0, conversions: 0, spendMicros: 0, valueMicros: 0 });
-
-/** Per-hour, per-arm outcomes the simulator saw: what the ClickHouse rollup would hold. */
-class Ledger implements StatsReader {
-  readonly #rows = new Map<string, Counts>();
-  #hour = 0;
-
-  atHour(hour: number): void {
-    this.#hour = hour;
-  }
-
-  add(armId: string, c: Partial<Counts>): void {
-    const key = `${this.#hour}\u0000${armId}`;
-    let row = this.#rows.get(key);
-    if (row === undefined) {
-      row = zero();
-      this.#rows.set(key, row);
-    }
-    for (const k of Object.keys(c) as (keyof Counts)[]) row[k] += c[k] ?? 0;
-  }
-
-  async read(): Promise<ReadonlyMap<string, CampaignStats>> {
-    const budget: ArmStats[] = [];
-    const creatives: ArmStats[] = [];
-    for (const [key, c] of this.#rows) {
-      const [h, armId] = key.split('\u0000') as [string, string];
-      const start = SIM_START_MS + Number(h) * HOUR;
-      const row: ArmStats = { armId, periodStartMs: start, periodEndMs: start + HOUR, ...c };
-      (armId.includes('|') ? creatives : budget).push(row);
-    }
-    return new Map([[SIM_CAMPAIGN, { budget, creatives }]]);
-  }
+  /** Optimizer cycles whose allocation fell back (statistics unavailable, none yet, anomaly); each is logged. */
+  fallbacks: number;
 }
 
 /** The allocation a fixed policy serves: oracle (from the truth at `hour`) or an even split. */
@@ -188,7 +170,9 @@ export function fixedAllocation(
 }
 
 interface BidJson {
-  seatbid?: { bid?: { price: number; crid: string; nurl?: string; burl?: string; lurl?: string }[] }[];
+  seatbid?: {
+    bid?: { price: number; crid: string; nurl?: string; burl?: string; lurl?: string; adm?: string }[];
+  }[];
 }
 
 function fill(url: string, price: number, loss?: number): string {
@@ -198,14 +182,32 @@ function fill(url: string, price: number, loss?: number): string {
     .replaceAll('${AUCTION_LOSS}', String(loss ?? ''));
 }
 
+const unescapeAttr = (v: string) =>
+  v.replaceAll('&quot;', '"').replaceAll('&lt;', '<').replaceAll('&amp;', '&');
+
+/** The signed click URL and impression pixel the bidder put into a banner's markup (build-response.ts). */
+function trackingUrls(adm: string | undefined): { click?: string; pixel?: string } {
+  const click = adm === undefined ? null : /href="([^"]+)"/.exec(adm);
+  const pixel = adm === undefined ? null : /<img src="([^"]+)"/.exec(adm);
+  return {
+    ...(click !== null && { click: unescapeAttr(click[1]!) }),
+    ...(pixel !== null && { pixel: unescapeAttr(pixel[1]!) }),
+  };
+}
+
 /**
  * One run of a scenario under one policy, on a simulated clock starting at SIM_START_MS: each hour,
  * the optimizer (when it is the policy) runs a cycle and the bidder swaps to the new allocation;
  * then the hour's requests go to the bidder one by one, each user in a segment drawn by share; a
  * bid wins against a log-normal competing bid (first or second price), the exchange sends the
  * win and billing notices (or the loss), and the impression turns into a click, a conversion and a
- * value by the hidden truth of its segment and creative. Everything random comes from `seed`, and
- * the bidder's background work runs at fixed simulated times, so a run is exactly reproducible.
+ * value by the hidden truth of its segment and creative. The user's browser goes through the
+ * bidder's tracking: the impression pixel, the click URL (whose redirect carries the click id) and
+ * the advertiser's conversion postback with that click id and the value. The bidder's events go
+ * to ClickHouse; before each cycle the simulator waits for them and runs production's refresh
+ * (attribution, hourly rollup), and the optimizer reads the rollup. Everything random comes from
+ * `seed`, and the bidder's background work runs at fixed simulated times, so a run is exactly
+ * reproducible. `log` gets one line per fallen-back cycle and per failed refresh.
  */
 export async function runSimulation(
   s: Scenario,
@@ -213,12 +215,12 @@ export async function runSimulation(
   policy: Policy,
   env: SimulationEnv,
   progress?: (hour: number, hours: number) => void,
+  log?: (line: string) => void,
 ): Promise<RunResult> {
   await env.store.replaceAll(scenarioCampaignData(s));
   await env.bidder.serving(await env.store.version());
   const rng = seededRng(seed);
   const truthTable = new TruthTable(s);
-  const ledger = new Ledger();
   const totalShare = s.segments.reduce((a, x) => a + x.share, 0);
   const shape = s.hourlyShape ?? new Array<number>(24).fill(1);
   const meanShape = shape.reduce((a, b) => a + b, 0) / 24;
@@ -235,12 +237,13 @@ export async function runSimulation(
     valueMicros: 0,
     unitsByDay: [],
     allocations: 0,
+    fallbacks: 0,
   };
   const loop =
     policy === 'optimizer'
       ? new OptimizerLoop({
           store: env.store,
-          reader: ledger,
+          reader: env.reporting.reader,
           clock: env.clock,
           rng: seededRng(seed ^ 0x5eed),
           cycle: { optimizer: { halfLifeMs: (s.optimizer?.halfLifeHours ?? 12) * HOUR } },
@@ -263,10 +266,17 @@ export async function runSimulation(
   for (let hour = 0; hour < hours; hour++) {
     const hourStart = SIM_START_MS + hour * HOUR;
     env.advance(hourStart - env.clock.now());
-    ledger.atHour(hour);
+    env.reporting.setAvailable(!(s.outages ?? []).some((o) => o.fromHour <= hour && hour < o.toHour));
     const truth = truthTable.at(hour);
     if (loop !== undefined && hour % period === 0 && hour > 0) {
+      const refreshError = await env.reporting.refresh();
+      if (refreshError !== undefined) log?.(`hour ${hour}: ${refreshError.code}: ${refreshError.message}`);
       const cycle = await loop.runOnce();
+      const decision = cycle?.decisions.find((d) => d.campaignId === SIM_CAMPAIGN);
+      if (decision?.reason === 'fallback') {
+        result.fallbacks += 1;
+        log?.(`hour ${hour}: optimizer fallback: ${decision.note}`);
+      }
       if (cycle?.written) {
         allocationVersion = cycle.allocation.version;
         await serveNewest();
@@ -310,12 +320,14 @@ export async function runSimulation(
       if (bid === undefined) continue;
       result.bids += 1;
       if (bid.price < competitor) {
-        if (bid.lurl) await env.bidder.notice(fill(bid.lurl, competitor, 102));
+        if (bid.lurl) await env.bidder.get(fill(bid.lurl, competitor, 102));
         continue;
       }
       const clearing = s.auction === 'second' ? competitor : bid.price;
-      if (bid.nurl) await env.bidder.notice(fill(bid.nurl, clearing));
-      if (bid.burl) await env.bidder.notice(fill(bid.burl, clearing));
+      if (bid.nurl) await env.bidder.get(fill(bid.nurl, clearing));
+      if (bid.burl) await env.bidder.get(fill(bid.burl, clearing));
+      const tracking = trackingUrls(bid.adm);
+      if (tracking.pixel !== undefined) await env.bidder.get(tracking.pixel);
       const spend = Math.round(clearing * 1000);
       const variant = bid.crid.replace(/^cr-/, '');
       const t = truth.get(seg.id)!.get(variant)!;
@@ -323,10 +335,19 @@ export async function runSimulation(
       const conversions = clicks === 1 && u2 < (t.cvr ?? 0) ? 1 : 0;
       const valueMicros =
         conversions === 1 ? Math.round(exponential({ next: () => u3 }, t.valueMicros ?? 0)) : 0;
-      const li = lineItemOf(seg.id);
-      const outcome = { impressions: 1, clicks, conversions, spendMicros: spend, valueMicros };
-      ledger.add(li, outcome);
-      ledger.add(variantArmId(li, bid.crid), outcome);
+      if (clicks === 1 && tracking.click !== undefined) {
+        const { location } = await env.bidder.get(tracking.click);
+        const clickId = location === undefined ? null : new URL(location).searchParams.get('click_id');
+        if (conversions === 1 && clickId !== null) {
+          const q = new URLSearchParams({
+            click_id: clickId,
+            conversion_id: `sim-${seq}`,
+            value: (valueMicros / 1_000_000).toFixed(6),
+          });
+          await env.bidder.get(`${new URL(tracking.click).origin}/track/conversion?${q}`);
+        }
+      }
+      const outcome = { clicks, conversions, valueMicros };
       result.wins += 1;
       result.spendMicros += spend;
       result.clicks += clicks;

@@ -39,6 +39,12 @@ const ChangeSchema = Type.Object({
   creatives: Type.Record(Type.String(), Type.Partial(TruthSchema)),
 });
 
+/** ClickHouse down from `fromHour` up to (not including) `toHour`. */
+const OutageSchema = Type.Object({
+  fromHour: Type.Integer({ minimum: 0 }),
+  toHour: Type.Integer({ minimum: 1 }),
+});
+
 /** A market scenario for `outbid simulate` (README "Market simulator"). */
 export const ScenarioSchema = Type.Object({
   name: Type.String({ minLength: 1 }),
@@ -68,6 +74,11 @@ export const ScenarioSchema = Type.Object({
   ),
   segments: Type.Array(SegmentSchema, { minItems: 1, maxItems: 50 }),
   changes: Type.Optional(Type.Array(ChangeSchema)),
+  /**
+   * Hours `[fromHour, toHour)` in which ClickHouse is unreachable: events wait in the sink's spool,
+   * the refresh fails, and the optimizer's cycles fall back (OPT_STATS_UNAVAILABLE).
+   */
+  outages: Type.Optional(Type.Array(OutageSchema)),
 });
 /** A market scenario. */
 export type Scenario = Static<typeof ScenarioSchema>;
@@ -100,6 +111,9 @@ export function scenarioProblems(value: unknown): string[] {
       for (const cr of Object.keys(c.creatives))
         if (!(cr in seg.creatives)) problems.push(`change at hour ${c.atHour}: unknown creative ${cr}`);
     if (c.atHour >= s.days * 24) problems.push(`change at hour ${c.atHour}: after the last hour`);
+  }
+  for (const o of s.outages ?? []) {
+    if (o.toHour <= o.fromHour) problems.push(`outage ${o.fromHour}–${o.toHour}: ends before it starts`);
   }
   return problems;
 }

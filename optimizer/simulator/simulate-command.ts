@@ -8,14 +8,16 @@ export interface SimulateIo {
   stdout(line: string): void;
   /** Progress; a TTY gets a bar that rewrites itself. */
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  /** A fresh bidder on a fresh state store, on a simulated clock; closed after its run. */
+  /** A fresh bidder on a fresh state store and ClickHouse database, on a simulated clock; closed after its run. */
   world(): Promise<SimulationEnv & { close(): Promise<void> }>;
 }
 
 const USAGE = `usage: outbid simulate --scenario FILE [--seed N] [--policies optimizer,oracle,uniform]
   Runs the scenario's synthetic exchange and audience against a real bidder on a simulated clock,
   once per policy (the optimizer's bandit cycles, an oracle that knows the truth, a fixed even
-  split), and prints one JSON line: goal units and spend per policy, and the optimizer's ratios.`;
+  split), and prints one JSON line: goal units and spend per policy, and the optimizer's ratios.
+  The bidder's events go to embedded ClickHouse (a temporary directory); the optimizer reads its
+  statistics from the hourly rollup there. Fallen-back cycles are logged on stderr.`;
 
 /** The final JSON line. */
 export interface SimulationReport {
@@ -84,16 +86,24 @@ export async function simulateCommand(argv: readonly string[], io: SimulateIo): 
     for (const policy of policies as Policy[]) {
       const world = await io.world();
       try {
-        const r = await runSimulation(scenario, seed, policy, world, (hour, hours) => {
-          if (io.stderr.isTTY) {
-            const width = 30;
-            const done = Math.round((hour / hours) * width);
-            io.stderr.write(
-              `\r${policy.padEnd(9)} [${'#'.repeat(done)}${' '.repeat(width - done)}] ${hour}/${hours} h`,
-            );
-            if (hour === hours) io.stderr.write('\n');
-          } else if (hour === hours) io.stderr.write(`${policy}: ${hours} simulated hours done\n`);
-        });
+        const r = await runSimulation(
+          scenario,
+          seed,
+          policy,
+          world,
+          (hour, hours) => {
+            if (io.stderr.isTTY) {
+              const width = 30;
+              const done = Math.round((hour / hours) * width);
+              io.stderr.write(
+                `\r${policy.padEnd(9)} [${'#'.repeat(done)}${' '.repeat(width - done)}] ${hour}/${hours} h`,
+              );
+              if (hour === hours) io.stderr.write('\n');
+            } else if (hour === hours) io.stderr.write(`${policy}: ${hours} simulated hours done\n`);
+          },
+          // On a TTY the line replaces the progress bar, which the next hour redraws.
+          (line) => io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}${policy}: ${line}\n`),
+        );
         const { policy: _, ...rest } = r;
         report.runs[policy] = rest;
       } finally {
