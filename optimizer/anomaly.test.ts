@@ -48,6 +48,13 @@ describe('detectAnomaly', () => {
       /spend jumped ×10\.0/,
     );
     expect(detectAnomaly([row(1, 5000, 50, 10_000_000), row(2, 5000, 50, 100_000)])).toBeUndefined();
+    // A new day after a budget ran out: the hour before spent its last micros, the new hour spends
+    // as the busy hours did — no jump. Ten times the busiest earlier hour still is one.
+    const day = [row(1, 5000, 50, 2_000_000), row(2, 4000, 40, 1_800_000), row(3, 10, 0, 7_000)];
+    expect(detectAnomaly([...day, row(4, 5000, 50, 2_000_000)])).toBeUndefined();
+    expect(detectAnomaly([...day, row(4, 50_000, 500, 20_000_000)])?.note).toMatch(
+      /spend jumped ×10\.0 against the busiest earlier period/,
+    );
     expect(detectAnomaly([row(1, 5000, 50), row(2, 0, 0, 5000)])?.note).toMatch(
       /spent 5000 micros without impressions/,
     );

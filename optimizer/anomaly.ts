@@ -4,7 +4,7 @@ import type { ArmStats } from './arm-stats.ts';
 export interface AnomalyOptions {
   /** Campaign CTR of the last period vs the one before, up or down, by this factor or more (10 = ×10 or ÷10). */
   ctrJumpFactor: number;
-  /** Campaign spend of the last period at this factor or more of the one before (increases only: a spent-out budget drops legitimately). */
+  /** Campaign spend of the last period at this factor or more of the busiest earlier period in the window (increases only: a spent-out budget drops legitimately). */
   spendJumpFactor: number;
   /** Both periods need this many impressions before their CTRs are compared: small counts jump by chance. */
   minImpressions: number;
@@ -29,8 +29,9 @@ interface PeriodTotals {
 
 /**
  * Checks one campaign's rows: no data at all; spend booked without impressions (a tracking or
- * join fault, so the cost figures are wrong); campaign CTR or spend of the last period jumping
- * beyond the thresholds against the period before it (a tracking outage, click fraud, a pricing bug).
+ * join fault, so the cost figures are wrong); campaign CTR of the last period jumping beyond the
+ * threshold against the period before it, or its spend against the busiest earlier period (a
+ * tracking outage, click fraud, a pricing bug).
  */
 export function detectAnomaly(
   rows: readonly ArmStats[],
@@ -63,11 +64,16 @@ export function detectAnomaly(
   const sorted = [...periods.values()].sort((a, b) => b.endMs - a.endMs);
   const last = sorted[0]!;
   const before = sorted[1]!;
-  if (before.spendMicros > 0 && last.spendMicros >= options.spendJumpFactor * before.spendMicros) {
-    const x = last.spendMicros / before.spendMicros;
+  // Against the busiest earlier period, not the one just before: after a budget ran out, the
+  // period before a new day's first one spent next to nothing, and a normal hour would look like
+  // a ×100 jump (it made every ASAP campaign fall back once a day in the simulator).
+  let reference = 0;
+  for (let i = 1; i < sorted.length; i++) reference = Math.max(reference, sorted[i]!.spendMicros);
+  if (reference > 0 && last.spendMicros >= options.spendJumpFactor * reference) {
+    const x = last.spendMicros / reference;
     return {
       kind: 'anomaly',
-      note: `spend jumped ×${x.toFixed(1)} against the previous period (threshold ×${options.spendJumpFactor})`,
+      note: `spend jumped ×${x.toFixed(1)} against the busiest earlier period (threshold ×${options.spendJumpFactor})`,
     };
   }
   if (last.impressions >= options.minImpressions && before.impressions >= options.minImpressions) {
