@@ -27,10 +27,20 @@ describe('outbid simulate', () => {
     const report = JSON.parse(lines[0]!) as {
       runs: Record<
         string,
-        { units: number; spendMicros: number; requests: number; allocations: number; fallbacks: number }
+        {
+          units: number;
+          spendMicros: number;
+          requests: number;
+          allocations: number;
+          fallbacks: number;
+          wins: number;
+          expectedUnits: number;
+          expectedUnitsByDay: number[];
+        }
       >;
       vsOracle: number;
       vsUniform: number;
+      vsOracleExpected: number;
     };
     expect(Object.keys(report.runs)).toEqual(['optimizer', 'oracle', 'uniform']);
     for (const r of Object.values(report.runs)) {
@@ -43,6 +53,17 @@ describe('outbid simulate', () => {
     // Every cycle found the previous hours in ClickHouse's rollup.
     expect(report.runs.optimizer!.fallbacks).toBe(0);
     expect(report.vsOracle).toBeCloseTo(report.runs.optimizer!.units / report.runs.oracle!.units, 3);
+    // Expected units: the served impressions' true rates, free of the draws' noise (tiny.json's
+    // CTRs are 0.5–2 %, so each win expects between 0.005 and 0.02 clicks).
+    for (const r of Object.values(report.runs)) {
+      expect(r.expectedUnits).toBeGreaterThanOrEqual(0.005 * r.wins - 0.1);
+      expect(r.expectedUnits).toBeLessThanOrEqual(0.02 * r.wins + 0.1);
+      expect(r.expectedUnitsByDay.reduce((a, x) => a + x, 0)).toBeCloseTo(r.expectedUnits, 0);
+    }
+    expect(report.vsOracleExpected).toBeCloseTo(
+      report.runs.optimizer!.expectedUnits / report.runs.oracle!.expectedUnits,
+      2,
+    );
     const b = simulate('--scenario', TINY, '--seed', '3');
     expect(b.stdout).toBe(a.stdout);
     const c = simulate('--scenario', TINY, '--seed', '4', '--policies', 'uniform');

@@ -82,6 +82,14 @@ export interface RunResult {
   valueMicros: number;
   /** Goal units per simulated day. */
   unitsByDay: number[];
+  /**
+   * Goal units expected from the impressions served: each won impression counts its segment and
+   * creative's true rate (× value), so the click and conversion draws' noise is left out. Ratios
+   * of these compare the policies' decisions, not their luck.
+   */
+  expectedUnits: number;
+  /** `expectedUnits` per simulated day. */
+  expectedUnitsByDay: number[];
   /** Allocation versions the bidder served. */
   allocations: number;
   /** Optimizer cycles whose allocation fell back (statistics unavailable, none yet, anomaly); each is logged. */
@@ -236,6 +244,8 @@ export async function runSimulation(
     conversions: 0,
     valueMicros: 0,
     unitsByDay: [],
+    expectedUnits: 0,
+    expectedUnitsByDay: [],
     allocations: 0,
     fallbacks: 0,
   };
@@ -357,10 +367,17 @@ export async function runSimulation(
       result.units += units;
       const day = Math.floor(hour / 24);
       result.unitsByDay[day] = (result.unitsByDay[day] ?? 0) + units;
+      const expected = expectedUnits(s.campaign.goal, t);
+      result.expectedUnits += expected;
+      result.expectedUnitsByDay[day] = (result.expectedUnitsByDay[day] ?? 0) + expected;
     }
     progress?.(hour + 1, hours);
   }
   result.allocations = allocationVersion;
-  for (let d = 0; d < s.days; d++) result.unitsByDay[d] ??= 0;
+  for (let d = 0; d < s.days; d++) {
+    result.unitsByDay[d] ??= 0;
+    result.expectedUnitsByDay[d] = Math.round((result.expectedUnitsByDay[d] ?? 0) * 10) / 10;
+  }
+  result.expectedUnits = Math.round(result.expectedUnits * 10) / 10;
   return result;
 }

@@ -28,6 +28,9 @@ export interface SimulationReport {
   /** Optimizer goal units ÷ the oracle's, and ÷ the uniform split's (when both ran). */
   vsOracle?: number;
   vsUniform?: number;
+  /** The same ratios on expected goal units (the served impressions' true rates: no draw noise). */
+  vsOracleExpected?: number;
+  vsUniformExpected?: number;
 }
 
 /** `outbid simulate`: resolves to the exit code (0 done, 1 failed, 2 bad arguments). */
@@ -115,8 +118,14 @@ export async function simulateCommand(argv: readonly string[], io: SimulateIo): 
     return 1;
   }
   const o = report.runs.optimizer;
-  if (o && report.runs.oracle) report.vsOracle = ratio(o.units, report.runs.oracle.units);
-  if (o && report.runs.uniform) report.vsUniform = ratio(o.units, report.runs.uniform.units);
+  if (o && report.runs.oracle) {
+    report.vsOracle = ratio(o.units, report.runs.oracle.units);
+    report.vsOracleExpected = ratio(o.expectedUnits, report.runs.oracle.expectedUnits);
+  }
+  if (o && report.runs.uniform) {
+    report.vsUniform = ratio(o.units, report.runs.uniform.units);
+    report.vsUniformExpected = ratio(o.expectedUnits, report.runs.uniform.expectedUnits);
+  }
   io.stdout(JSON.stringify(report));
   return 0;
 }
