@@ -199,27 +199,30 @@ interface Scored {
   readonly segment: string | undefined;
 }
 
+/** A matched line item and the segment its bid would be for. */
+interface Candidate {
+  readonly li: CompiledLineItem;
+  readonly segment: string | undefined;
+}
+
 /**
  * Audience segment targeting: keeps the line items whose `targeting.segments` the user is in (any
- * one), each with the first listed segment the user is in. Without segment targeting in the
- * snapshot this is the list as it is (no allocation).
+ * one), each with the first listed segment the user is in; line items without segment targeting
+ * pass with no segment.
  */
 function segmentMatch(
   lineItems: readonly CompiledLineItem[],
   features: ScoringFeatures | undefined,
-): { li: CompiledLineItem; segment: string | undefined }[] | readonly CompiledLineItem[] {
-  let any = false;
-  for (const li of lineItems) if (li.segments !== undefined) any = true;
-  if (!any) return lineItems;
-  const have = new Set<string>();
-  for (const seg of features?.segments ?? []) have.add(seg.id);
-  const out: { li: CompiledLineItem; segment: string | undefined }[] = [];
+): Candidate[] {
+  let have: Set<string> | undefined;
+  const out: Candidate[] = [];
   for (const li of lineItems) {
     if (li.segments === undefined) {
       out.push({ li, segment: undefined });
       continue;
     }
-    const segment = li.segments.find((id) => have.has(id));
+    have ??= new Set((features?.segments ?? []).map((seg) => seg.id));
+    const segment = li.segments.find((id) => have!.has(id));
     if (segment !== undefined) out.push({ li, segment });
   }
   return out;
@@ -262,28 +265,24 @@ function priceFor(s: Scored, floorMicros: number, a: Auction): number | undefine
  */
 function scoreLineItems(
   snap: CompiledSnapshot,
-  candidates: readonly { li: CompiledLineItem; segment: string | undefined }[] | readonly CompiledLineItem[],
+  candidates: readonly Candidate[],
   features: ScoringFeatures | undefined,
   nowMs: number,
 ): Scored[] {
-  const unscored = (c: (typeof candidates)[number]): Scored =>
-    'li' in c
-      ? { li: c.li, pctr: undefined, pcvr: undefined, segment: c.segment }
-      : { li: c, pctr: undefined, pcvr: undefined, segment: undefined };
-  if (features === undefined || snap.scoring.byLineItem.size === 0) return candidates.map(unscored);
+  if (features === undefined || snap.scoring.byLineItem.size === 0) {
+    return candidates.map(({ li, segment }) => ({ li, pctr: undefined, pcvr: undefined, segment }));
+  }
   const encoded = encodeFeatures(snap.scoring.vocabulary, features, snap.encoded);
   const out: Scored[] = [];
   const s: Score = { pctr: 0, pcvr: undefined };
-  for (const c of candidates) {
-    const base = unscored(c);
-    const li = base.li;
+  for (const { li, segment } of candidates) {
     if (li.scoreTable === undefined) {
-      out.push(base);
+      out.push({ li, pctr: undefined, pcvr: undefined, segment });
       continue;
     }
     encoded.hour = snap.localTime.at(li.campaign.timeZone, nowMs).hour;
     scoreEncoded(li.scoreTable, encoded, s);
-    out.push({ li, pctr: s.pctr, pcvr: s.pcvr, segment: base.segment });
+    out.push({ li, pctr: s.pctr, pcvr: s.pcvr, segment });
   }
   return out;
 }
