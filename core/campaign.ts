@@ -36,7 +36,12 @@ export const AdvertiserSchema = Type.Object({
       shareDailyBudget: Type.Literal(true),
       goal: Type.Union([Type.Literal('clicks'), Type.Literal('conversions'), Type.Literal('value')]),
       bandit: Type.Optional(
-        Type.Union([Type.Literal('thompson'), Type.Literal('ucb-tuned'), Type.Literal('epsilon-greedy')]),
+        Type.Union([
+          Type.Literal('thompson'),
+          Type.Literal('ucb-tuned'),
+          Type.Literal('epsilon-greedy'),
+          Type.Literal('thompson-capped'),
+        ]),
       ),
     }),
   ),
@@ -84,6 +89,7 @@ export const CampaignSchema = Type.Object({
         Type.Literal('thompson'),
         Type.Literal('ucb-tuned'),
         Type.Literal('epsilon-greedy'),
+        Type.Literal('thompson-capped'),
       ]),
     }),
   ),

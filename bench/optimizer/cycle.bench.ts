@@ -16,7 +16,7 @@ import { type ArmStats, decayStats } from '../../optimizer/arm-stats.ts';
 import type { Bandit } from '../../optimizer/bandits/bandit.ts';
 import { epsilonGreedyBandit } from '../../optimizer/bandits/epsilon-greedy.ts';
 import { banditRegistry } from '../../optimizer/bandits/registry.ts';
-import { thompsonBandit } from '../../optimizer/bandits/thompson.ts';
+import { CAPPED_THOMPSON, thompsonBandit } from '../../optimizer/bandits/thompson.ts';
 import { ucbTunedBandit } from '../../optimizer/bandits/ucb-tuned.ts';
 import type { CampaignInput, GoalInput } from '../../optimizer/optimize-campaign.ts';
 import { optimizeCycle } from '../../optimizer/optimize-cycle.ts';
@@ -150,8 +150,11 @@ const CASES: readonly Case[] = [
   { name: 'Thompson 100, posteriors: normal always, no pruning', bandit: th(100, 0, 0, NO, NO) },
   { name: 'Thompson 100, posteriors: normal ≥ 30, cube ≥ 1, prune 8 sd', bandit: th(100, 30, 1, NO, 8) },
   { name: 'Thompson 100, log-normal every arm, no pruning', bandit: th(100, 30, 1, 0, NO) },
-  { name: 'Thompson 100, log-normal every arm, prune 8 sd', bandit: th(100, 30, 1, 0, 8) },
-  { name: 'Thompson default: the row above + 5 % exploration cap', bandit: () => thompsonBandit() },
+  { name: 'Thompson 100, log-normal every arm, prune 8 sd (default)', bandit: th(100, 30, 1, 0, 8) },
+  {
+    name: 'thompson-capped: the row above + 5 % exploration cap',
+    bandit: () => thompsonBandit(CAPPED_THOMPSON),
+  },
   { name: 'Thompson 100, log-normal ≥ 30, posteriors below, prune 8 sd', bandit: th(100, 30, 1, 30, 8) },
   { name: 'Thompson 100, log-normal ≥ 3, posteriors below, prune 8 sd', bandit: th(100, 30, 1, 3, 8) },
   { name: 'Thompson 100, log-normal ≥ 5, posteriors below, prune 8 sd', bandit: th(100, 30, 1, 5, 8) },

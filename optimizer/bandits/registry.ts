@@ -2,7 +2,7 @@ import { errorFrom } from '../../core/index.ts';
 import { OptimizerErrors } from '../errors.ts';
 import type { Bandit } from './bandit.ts';
 import { epsilonGreedyBandit } from './epsilon-greedy.ts';
-import { thompsonBandit } from './thompson.ts';
+import { CAPPED_THOMPSON, thompsonBandit } from './thompson.ts';
 import { ucbTunedBandit } from './ucb-tuned.ts';
 
 /** Bandits by name: a campaign picks its policy with `banditName`. */
@@ -12,9 +12,17 @@ export interface BanditRegistry {
   names(): string[];
 }
 
-/** A registry of the given bandits, keyed by their `name`; defaults to Thompson, UCB-tuned and ε-greedy with default settings. */
+/**
+ * A registry of the given bandits, keyed by their `name`; defaults to Thompson, UCB-tuned and
+ * ε-greedy with default settings, and `thompson-capped` (Thompson with a 5 % exploration cap).
+ */
 export function banditRegistry(
-  bandits: readonly Bandit[] = [thompsonBandit(), ucbTunedBandit(), epsilonGreedyBandit()],
+  bandits: readonly Bandit[] = [
+    thompsonBandit(),
+    ucbTunedBandit(),
+    epsilonGreedyBandit(),
+    thompsonBandit(CAPPED_THOMPSON, 'thompson-capped'),
+  ],
 ): BanditRegistry {
   const byName = new Map<string, Bandit>();
   for (const b of bandits) {

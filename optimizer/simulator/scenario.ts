@@ -62,7 +62,12 @@ export const ScenarioSchema = Type.Object({
     dailyBudgetMicros: Type.Integer({ minimum: 1 }),
     goal: Type.Union([Type.Literal('clicks'), Type.Literal('conversions'), Type.Literal('value')]),
     bandit: Type.Optional(
-      Type.Union([Type.Literal('thompson'), Type.Literal('ucb-tuned'), Type.Literal('epsilon-greedy')]),
+      Type.Union([
+        Type.Literal('thompson'),
+        Type.Literal('ucb-tuned'),
+        Type.Literal('epsilon-greedy'),
+        Type.Literal('thompson-capped'),
+      ]),
     ),
   }),
   /** Optimizer tuning: its period (default 1 h) and the half-life of its statistics (default 12 h). */
