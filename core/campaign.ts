@@ -14,6 +14,14 @@ const MicrosSchema = Type.Integer({ minimum: 0 });
 const Status = Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('archived')]);
 
 /** An advertiser: owns campaigns and creatives. */
+/** The optimizer's bandits a campaign or an advertiser's split can name (optimizer/bandits/registry.ts). */
+export const BanditNameSchema = Type.Union([
+  Type.Literal('thompson'),
+  Type.Literal('ucb-tuned'),
+  Type.Literal('epsilon-greedy'),
+  Type.Literal('thompson-capped'),
+]);
+
 export const AdvertiserSchema = Type.Object({
   id: Id,
   name: Type.String({ minLength: 1 }),
@@ -35,14 +43,7 @@ export const AdvertiserSchema = Type.Object({
     Type.Object({
       shareDailyBudget: Type.Literal(true),
       goal: Type.Union([Type.Literal('clicks'), Type.Literal('conversions'), Type.Literal('value')]),
-      bandit: Type.Optional(
-        Type.Union([
-          Type.Literal('thompson'),
-          Type.Literal('ucb-tuned'),
-          Type.Literal('epsilon-greedy'),
-          Type.Literal('thompson-capped'),
-        ]),
-      ),
+      bandit: Type.Optional(BanditNameSchema),
     }),
   ),
 });
@@ -85,12 +86,7 @@ export const CampaignSchema = Type.Object({
   /** How the optimizer reallocates this campaign's budget and creative weights (default Thompson sampling). */
   optimizer: Type.Optional(
     Type.Object({
-      bandit: Type.Union([
-        Type.Literal('thompson'),
-        Type.Literal('ucb-tuned'),
-        Type.Literal('epsilon-greedy'),
-        Type.Literal('thompson-capped'),
-      ]),
+      bandit: BanditNameSchema,
     }),
   ),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutbidError, seededRng } from '../../core/index.ts';
+import { BanditNameSchema, OutbidError, seededRng } from '../../core/index.ts';
 import { banditContract } from './bandit.case.ts';
 import type { BanditArm, BanditContext } from './bandit.ts';
 import { epsilonGreedyBandit } from './epsilon-greedy.ts';
@@ -103,6 +103,10 @@ describe('banditRegistry', () => {
       expect(e).toBeInstanceOf(OutbidError);
       expect((e as OutbidError).code).toBe('OPT_UNKNOWN_BANDIT');
     }
+  });
+
+  it('has a bandit for every name the campaign model accepts, and no other', () => {
+    expect(banditRegistry().names().sort()).toEqual(BanditNameSchema.anyOf.map((x) => x.const).sort());
   });
 
   it('refuses two bandits with one name', () => {

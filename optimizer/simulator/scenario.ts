@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { errorFrom } from '../../core/index.ts';
+import { BanditNameSchema, errorFrom } from '../../core/index.ts';
 import { OptimizerErrors } from '../errors.ts';
 
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
@@ -61,14 +61,7 @@ export const ScenarioSchema = Type.Object({
   campaign: Type.Object({
     dailyBudgetMicros: Type.Integer({ minimum: 1 }),
     goal: Type.Union([Type.Literal('clicks'), Type.Literal('conversions'), Type.Literal('value')]),
-    bandit: Type.Optional(
-      Type.Union([
-        Type.Literal('thompson'),
-        Type.Literal('ucb-tuned'),
-        Type.Literal('epsilon-greedy'),
-        Type.Literal('thompson-capped'),
-      ]),
-    ),
+    bandit: Type.Optional(BanditNameSchema),
   }),
   /** Optimizer tuning: its period (default 1 h) and the half-life of its statistics (default 12 h). */
   optimizer: Type.Optional(
