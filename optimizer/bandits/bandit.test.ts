@@ -55,7 +55,7 @@ describe('thompson-capped: exploration cap', () => {
   };
   const arms = [arm('a', 4), arm('b', 9), arm('c', 3)];
 
-  it('gives the other arms at most 5 % together once one wins a majority of the draws', () => {
+  it('gives the other arms at most 5 % together once one wins at least half of the draws', () => {
     const free = thompsonBandit().allocate(arms, context, seededRng(3));
     expect(free.shares[1]!).toBeGreaterThan(0.5);
     expect(free.shares[1]!).toBeLessThan(0.85);
@@ -70,7 +70,7 @@ describe('thompson-capped: exploration cap', () => {
     for (const i of [0, 2]) expect(capped.shares[i]!).toBeGreaterThanOrEqual(0.02);
   });
 
-  it('leaves Thompson’s shares alone without a majority (near ties, no data yet)', () => {
+  it('leaves Thompson’s shares alone when no arm wins half of the draws (near ties, no data yet)', () => {
     const close = [arm('a', 4), arm('b', 5), arm('c', 4)];
     const capped = thompsonBandit(CAPPED_THOMPSON).allocate(close, context, seededRng(3));
     const free = thompsonBandit().allocate(close, context, seededRng(3));

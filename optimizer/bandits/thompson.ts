@@ -28,7 +28,7 @@ export interface ThompsonOptions extends SamplerOptions {
    */
   pruneSd: number;
   /**
-   * Most of the share that may go to the other arms once one arm wins a majority of the draws:
+   * Most of the share that may go to the other arms once one arm wins at least half of the draws:
    * their probabilities of being best are scaled down to it together and the rest goes to the
    * leader. 1 leaves Thompson's shares alone.
    */
@@ -55,7 +55,7 @@ export const DEFAULT_THOMPSON: Readonly<ThompsonOptions> = Object.freeze({
 
 /**
  * `thompson-capped`: the default with at most 5 % of the share to the other arms once one arm wins
- * a majority of the draws. Measured in the market simulator (bench/optimizer/README.md, expected
+ * at least half of the draws. Measured in the market simulator (bench/optimizer/README.md, expected
  * goal units against the oracle's, seed 1): 0.960 / 0.961 / 0.946 on the segments / creatives /
  * best-arm-changes scenarios, against 0.871 / 0.912 / 0.893 uncapped. It is not the default
  * because it concentrates budget: on seed 2 of `creatives` (two equally good segments, neither
@@ -190,9 +190,9 @@ export function thompsonBandit(options: ThompsonOptions = DEFAULT_THOMPSON, name
 }
 
 /**
- * When one arm wins a majority of the draws (it is probably the best), scales the others' wins
- * down to `max` of the total, in place, and gives the leader the rest. Without a majority (no data
- * yet, near ties) Thompson's shares stand.
+ * When one arm wins at least half of the draws (it is probably the best), scales the others' wins
+ * down to `max` of the total, in place, and gives the leader the rest (on an exact tie, the first
+ * such arm). When no arm wins half (no data yet, near ties among three or more) Thompson's shares stand.
  */
 function capExploration(wins: number[], max: number): void {
   let leader = 0;
