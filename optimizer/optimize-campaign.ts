@@ -9,6 +9,7 @@ import { type AnomalyOptions, DEFAULT_ANOMALY, detectAnomaly } from './anomaly.t
 import { type ArmStats, type DecayedStats, decayStats, EMPTY_STATS } from './arm-stats.ts';
 import type { Bandit, BanditArm, BanditContext } from './bandits/bandit.ts';
 import type { BanditRegistry } from './bandits/registry.ts';
+import { type CapacityFit, dailyCapacity, fitToCapacity } from './capacity.ts';
 import type { OptimizerErrorCode } from './errors.ts';
 import { applyGuardrails, type GuardrailOptions } from './guardrails.ts';
 import { largestRemainder } from './largest-remainder.ts';
@@ -98,6 +99,8 @@ export const DEFAULT_OPTIMIZER_OPTIONS: Readonly<OptimizerOptions> = Object.free
   prior: DEFAULT_PRIOR,
   valueModel: DEFAULT_VALUE_MODEL,
 });
+
+const DAY_MS = 86_400_000;
 
 /** A problem with one campaign, collected instead of thrown so the rest of the cycle finishes. */
 export interface OptimizerIssue {
@@ -288,7 +291,15 @@ export function optimizeCampaign(
   };
 
   const budget = allocateGroup(budgetGroup, prevBudget, 'perSpend');
-  const budgets = largestRemainder(input.dailyBudgetMicros, budget.shares);
+  let budgets = largestRemainder(input.dailyBudgetMicros, budget.shares);
+  let capacityNote: string | undefined;
+  if (fallbackWhy === undefined && bandit !== undefined && stats !== undefined) {
+    const fit = capacityFit(input, stats.budget, budgets, budgetGroup, previous, ctx.nowMs);
+    if (fit !== undefined && fit.movedMicros > 0) {
+      budgets = fit.budgets;
+      capacityNote = `capacity: ${fit.limited.map((i) => `${input.budgetArms[i]!.armId} spends at most ~${fit.capacity[i]} micros a day`).join(', ')}; ${fit.movedMicros} micros moved to the other arms`;
+    }
+  }
   let cappedGroups = budget.capped ? 1 : 0;
   let relaxedGroups = budget.relaxed ? 1 : 0;
 
@@ -336,6 +347,7 @@ export function optimizeCampaign(
     if (creativeGroups.length > 0) parts.push(`${creativeGroups.length} creative groups`);
     if (cappedGroups > 0) parts.push(`max-change held back ${cappedGroups} group(s)`);
     if (capExcluded > 0) parts.push(`${capExcluded} arm(s) excluded: cannot meet the goal cap`);
+    if (capacityNote !== undefined) parts.push(capacityNote);
     if (relaxedGroups > 0)
       parts.push(`max-change loosened in ${relaxedGroups} group(s) to fund only eligible arms`);
     reason = cappedGroups > 0 || capExcluded > 0 ? 'capped' : 'normal';
@@ -366,6 +378,42 @@ export function optimizeCampaign(
   return {
     allocation,
     decision: { ...base, reason, note, budgetArms: budgetDecisions, creativeGroups: creativeDecisions },
+  };
+}
+
+/** A campaign that spent this share of its daily budget or less over the last 24 h is under-delivering. */
+const UNDERSPEND = 0.98;
+
+/**
+ * Budgets held to each arm's measured daily capacity (capacity.ts), when the campaign is
+ * under-delivering (it spent < 98 % of its daily budget over the last 24 h) or its previous
+ * allocation was already held so (else the limits would lift the day after they work).
+ * Undefined when neither holds.
+ */
+function capacityFit(
+  input: CampaignInput,
+  rows: readonly ArmStats[],
+  budgets: readonly number[],
+  g: Group,
+  previous: CampaignAllocation | undefined,
+  nowMs: number,
+): (CapacityFit & { capacity: (number | undefined)[] }) | undefined {
+  let recent = 0;
+  for (const r of rows) if (r.periodEndMs > nowMs - DAY_MS && r.periodEndMs <= nowMs) recent += r.spendMicros;
+  const held =
+    previous?.budgetArms.some((a) => a.dailyBudgetMicros + 1 < a.share * previous.dailyBudgetMicros) ?? false;
+  if (!held && recent >= UNDERSPEND * input.dailyBudgetMicros) return undefined;
+  const capacity = dailyCapacity(
+    rows,
+    input.budgetArms.map((a) => a.armId),
+  );
+  return {
+    ...fitToCapacity(
+      budgets,
+      capacity,
+      g.arms.map((a) => a.eligible),
+    ),
+    capacity,
   };
 }
 

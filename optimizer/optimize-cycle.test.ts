@@ -444,3 +444,70 @@ describe('optimizeCycle: campaigns sharing their advertiser’s daily budget', (
     expect(next.issues.map((i) => i.code)).toContain('OPT_STATS_UNAVAILABLE');
   });
 });
+
+describe('optimizeCycle: budgets held to what an arm can spend', () => {
+  // Two segments; `a` converts 5× better but its traffic spends 300,000 micros an hour at most
+  // (7.2 M a day, every hour of the last two days counted); `b` ran out of its budget at 05:00.
+  const c = campaign('k', {
+    budgetArms: ['a', 'b'].map((s) => ({
+      armId: `k-li:${s}`,
+      lineItemId: 'k-li',
+      segmentId: s,
+      status: 'active' as const,
+    })),
+    creativeGroups: [],
+  });
+  const history: ArmStats[] = [];
+  for (let h = 48; h >= 1; h--) {
+    const start = NOW - h * HOUR;
+    const hod = new Date(start).getUTCHours();
+    const base = { periodStartMs: start, periodEndMs: start + HOUR, conversions: 0, valueMicros: 0 };
+    history.push({ ...base, armId: 'k-li:a', impressions: 300, clicks: 15, spendMicros: 300_000 });
+    if (hod < 5)
+      history.push({ ...base, armId: 'k-li:b', impressions: 100, clicks: 1, spendMicros: 100_000 });
+  }
+  const stats = new Map([['k', { budget: history, creatives: [] }]]);
+
+  it('moves what the better arm cannot spend to the other when the campaign under-delivers, and says so', async () => {
+    const r = await optimizeCycle(
+      [{ ...c, dailyBudgetMicros: 10_000_000 }],
+      reader(stats),
+      undefined,
+      opts(),
+    );
+    const arms = r.allocation.campaigns.k!.budgetArms;
+    expect(arms[0]!.share).toBeGreaterThan(0.72);
+    expect(arms.map((a) => a.dailyBudgetMicros)).toEqual([7_200_000, 2_800_000]);
+    expect(r.allocation.campaigns.k!.note).toContain('capacity: k-li:a spends at most ~7200000 micros a day');
+    expect(r.decisions[0]!.budgetArms.map((a) => a.dailyBudgetMicros)).toEqual([7_200_000, 2_800_000]);
+    expect(checkAllocation.Check(r.allocation)).toBe(true);
+  });
+
+  it('keeps the held budgets on the next cycle, when the campaign spends its budget again', async () => {
+    const first = await optimizeCycle(
+      [{ ...c, dailyBudgetMicros: 10_000_000 }],
+      reader(stats),
+      undefined,
+      opts(),
+    );
+    // The campaign spent 7.7 M in the last 24 h; with a budget of 7.8 M it is not under-delivering,
+    // but its last allocation held `a` to its capacity: the limit stays.
+    const next = await optimizeCycle(
+      [{ ...c, dailyBudgetMicros: 7_800_000 }],
+      reader(stats),
+      first.allocation,
+      opts(2),
+    );
+    const arms = next.allocation.campaigns.k!.budgetArms;
+    expect(arms[0]!.share * 7_800_000).toBeGreaterThan(7_200_000);
+    expect(arms.map((a) => a.dailyBudgetMicros)).toEqual([7_200_000, 600_000]);
+  });
+
+  it('splits by share alone when the campaign spends its budget', async () => {
+    const r = await optimizeCycle([{ ...c, dailyBudgetMicros: 7_800_000 }], reader(stats), undefined, opts());
+    const k = r.allocation.campaigns.k!;
+    expect(k.budgetArms[0]!.dailyBudgetMicros).toBe(Math.round(k.budgetArms[0]!.share * 7_800_000));
+    expect(k.budgetArms[0]!.dailyBudgetMicros).toBeGreaterThan(7_200_000);
+    expect(k.note).not.toContain('capacity');
+  });
+});
