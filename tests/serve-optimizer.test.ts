@@ -33,7 +33,7 @@ describe('outbid serve with the optimizer on a schedule', () => {
     const campaigns = [...new Set(rows.map((r) => r.campaign))].sort();
     expect(campaigns).toEqual(['cmp-display', 'cmp-video']);
     const display = rows.find((r) => r.campaign === 'cmp-display')!;
-    expect(display).toMatchObject({ bandit: 'thompson', why: 'fallback' });
+    expect(display).toMatchObject({ bandit: 'thompson-capped', why: 'fallback' });
     const payload = JSON.parse(display.details) as { written: boolean; issues: { code: string }[] };
     expect(payload.written).toBe(true);
     expect(payload.issues.map((i) => i.code)).toContain('OPT_NO_STATS');

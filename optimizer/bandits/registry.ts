@@ -14,7 +14,8 @@ export interface BanditRegistry {
 
 /**
  * A registry of the given bandits, keyed by their `name`; defaults to Thompson, UCB-tuned and
- * ε-greedy with default settings, and `thompson-capped` (Thompson with a 5 % exploration cap).
+ * ε-greedy with default settings, and `thompson-capped` (Thompson with a 3 % exploration cap, the
+ * campaigns' default: optimizer/runtime/campaign-inputs.ts).
  */
 export function banditRegistry(
   bandits: readonly Bandit[] = [

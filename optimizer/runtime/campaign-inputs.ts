@@ -2,7 +2,7 @@ import type { Campaign, CampaignData } from '../../core/index.ts';
 import type { CampaignInput } from '../optimize-campaign.ts';
 
 /** The bandit a campaign uses unless it names one (`campaign.optimizer.bandit`). */
-export const DEFAULT_BANDIT = 'thompson';
+export const DEFAULT_BANDIT = 'thompson-capped';
 
 function isLive(campaign: Campaign, nowMs: number): boolean {
   return (
