@@ -83,7 +83,7 @@ export const CampaignSchema = Type.Object({
     targetMicros: Type.Optional(MicrosSchema),
   }),
   frequencyCaps: Type.Array(FrequencyCapSchema),
-  /** How the optimizer reallocates this campaign's budget and creative weights (default Thompson sampling). */
+  /** How the optimizer reallocates this campaign's budget and creative weights (default `thompson-capped`). */
   optimizer: Type.Optional(
     Type.Object({
       bandit: BanditNameSchema,

@@ -406,6 +406,7 @@ function capacityFit(
   const capacity = dailyCapacity(
     rows,
     input.budgetArms.map((a) => a.armId),
+    nowMs,
   );
   return {
     ...fitToCapacity(
