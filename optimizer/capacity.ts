@@ -28,7 +28,7 @@ export function dailyCapacity(
 ): (number | undefined)[] {
   const n = armIds.length;
   const index = new Map<string, number>();
-  armIds.forEach((id, k) => index.set(id, k));
+  for (let k = 0; k < n; k++) index.set(armIds[k]!, k);
   // Each arm's spend by hour from its first row (at most LOOKBACK_HOURS back) to now, plus one empty
   // slot so that every hour has a next one, in a typed array (a Map per arm cost 2× as much in the
   // cycle bench).
