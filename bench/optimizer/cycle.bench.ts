@@ -133,6 +133,8 @@ function population(o: CycleBenchOptions): { campaigns: CampaignInput[]; stats: 
 interface Case {
   name: string;
   bandit: () => Bandit;
+  /** Daily budgets ×1,000, so that every campaign spent < 98 % of its budget: optimize-campaign computes each arm's capacity (capacity.ts). */
+  underDelivering?: boolean;
 }
 
 const NO = Number.POSITIVE_INFINITY;
@@ -152,8 +154,13 @@ const CASES: readonly Case[] = [
   { name: 'Thompson 100, log-normal every arm, no pruning', bandit: th(100, 30, 1, 0, NO) },
   { name: 'Thompson 100, log-normal every arm, prune 8 sd (default)', bandit: th(100, 30, 1, 0, 8) },
   {
-    name: 'thompson-capped: the row above + 5 % exploration cap',
+    name: 'thompson-capped: the row above + 3 % exploration cap',
     bandit: () => thompsonBandit(CAPPED_THOMPSON),
+  },
+  {
+    name: 'thompson-capped, every campaign under-delivering (capacity computed for every arm)',
+    bandit: () => thompsonBandit(CAPPED_THOMPSON),
+    underDelivering: true,
   },
   { name: 'Thompson 100, log-normal ≥ 30, posteriors below, prune 8 sd', bandit: th(100, 30, 1, 30, 8) },
   { name: 'Thompson 100, log-normal ≥ 3, posteriors below, prune 8 sd', bandit: th(100, 30, 1, 3, 8) },
@@ -226,8 +233,11 @@ export async function runCycleBench(o: CycleBenchOptions = DEFAULT_CYCLE_BENCH):
   for (const c of CASES) {
     if (o.only !== undefined && !o.only.split(',').some((part) => c.name.includes(part))) continue;
     const registry = banditRegistry([{ ...c.bandit(), name: 'bench' }]);
+    const input = c.underDelivering
+      ? campaigns.map((x) => ({ ...x, dailyBudgetMicros: x.dailyBudgetMicros * 1000 }))
+      : campaigns;
     const once = async () => {
-      const r = await optimizeCycle(campaigns, reader, previous, {
+      const r = await optimizeCycle(input, reader, previous, {
         clock: new ManualClock(NOW),
         rng: seededRng(1),
         registry,
