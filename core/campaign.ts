@@ -13,7 +13,6 @@ const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-
 const MicrosSchema = Type.Integer({ minimum: 0 });
 const Status = Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('archived')]);
 
-/** An advertiser: owns campaigns and creatives. */
 /** The optimizer's bandits a campaign or an advertiser's split can name (optimizer/bandits/registry.ts). */
 export const BanditNameSchema = Type.Union([
   Type.Literal('thompson'),
@@ -22,6 +21,7 @@ export const BanditNameSchema = Type.Union([
   Type.Literal('thompson-capped'),
 ]);
 
+/** An advertiser: owns campaigns and creatives. */
 export const AdvertiserSchema = Type.Object({
   id: Id,
   name: Type.String({ minLength: 1 }),

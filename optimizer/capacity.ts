@@ -39,12 +39,8 @@ export function dailyCapacity(
   const span = (nowHourMs - firstMs) / HOUR_MS + 2;
   const spend = new Float64Array(n * span);
   const odd = new Uint8Array(n);
-  let lastId: string | undefined;
-  let lastK: number | undefined;
   for (const r of rows) {
-    const k = r.armId === lastId ? lastK : index.get(r.armId);
-    lastId = r.armId;
-    lastK = k;
+    const k = index.get(r.armId);
     if (k === undefined) continue;
     if (r.periodEndMs - r.periodStartMs !== HOUR_MS || r.periodStartMs % HOUR_MS !== 0) {
       odd[k] = 1;
@@ -109,21 +105,20 @@ export function fitToCapacity(
   const out = budgets.slice();
   const limited: number[] = [];
   const atCap = new Array<boolean>(n).fill(false);
+  // What the arms held this round freed; given to the others, or left when no arm can take it.
   let free = 0;
   for (;;) {
-    let freed = 0;
     for (let i = 0; i < n; i++) {
       const c = capacity[i];
       if (!eligible[i] || atCap[i] || c === undefined || out[i]! <= c) continue;
-      freed += out[i]! - c;
+      free += out[i]! - c;
       out[i] = c;
       atCap[i] = true;
       limited.push(i);
     }
-    free += freed;
     const takers: number[] = [];
     for (let i = 0; i < n; i++) if (eligible[i] && !atCap[i] && out[i]! > 0) takers.push(i);
-    if (free === 0 || takers.length === 0 || freed === 0) break;
+    if (free === 0 || takers.length === 0) break;
     const parts = largestRemainder(
       free,
       takers.map((i) => out[i]!),

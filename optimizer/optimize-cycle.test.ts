@@ -467,14 +467,11 @@ describe('optimizeCycle: budgets held to what an arm can spend', () => {
       history.push({ ...base, armId: 'k-li:b', impressions: 100, clicks: 1, spendMicros: 100_000 });
   }
   const stats = new Map([['k', { budget: history, creatives: [] }]]);
+  const cycle = (dailyBudgetMicros: number, previous?: Allocation, seed = 1) =>
+    optimizeCycle([{ ...c, dailyBudgetMicros }], reader(stats), previous, opts(seed));
 
   it('moves what the better arm cannot spend to the other when the campaign under-delivers, and says so', async () => {
-    const r = await optimizeCycle(
-      [{ ...c, dailyBudgetMicros: 10_000_000 }],
-      reader(stats),
-      undefined,
-      opts(),
-    );
+    const r = await cycle(10_000_000);
     const arms = r.allocation.campaigns.k!.budgetArms;
     expect(arms[0]!.share).toBeGreaterThan(0.72);
     expect(arms.map((a) => a.dailyBudgetMicros)).toEqual([7_200_000, 2_800_000]);
@@ -484,27 +481,17 @@ describe('optimizeCycle: budgets held to what an arm can spend', () => {
   });
 
   it('keeps the held budgets on the next cycle, when the campaign spends its budget again', async () => {
-    const first = await optimizeCycle(
-      [{ ...c, dailyBudgetMicros: 10_000_000 }],
-      reader(stats),
-      undefined,
-      opts(),
-    );
+    const first = await cycle(10_000_000);
     // The campaign spent 7.7 M in the last 24 h; with a budget of 7.8 M it is not under-delivering,
     // but its last allocation held `a` to its capacity: the limit stays.
-    const next = await optimizeCycle(
-      [{ ...c, dailyBudgetMicros: 7_800_000 }],
-      reader(stats),
-      first.allocation,
-      opts(2),
-    );
+    const next = await cycle(7_800_000, first.allocation, 2);
     const arms = next.allocation.campaigns.k!.budgetArms;
     expect(arms[0]!.share * 7_800_000).toBeGreaterThan(7_200_000);
     expect(arms.map((a) => a.dailyBudgetMicros)).toEqual([7_200_000, 600_000]);
   });
 
   it('splits by share alone when the campaign spends its budget', async () => {
-    const r = await optimizeCycle([{ ...c, dailyBudgetMicros: 7_800_000 }], reader(stats), undefined, opts());
+    const r = await cycle(7_800_000);
     const k = r.allocation.campaigns.k!;
     expect(k.budgetArms[0]!.dailyBudgetMicros).toBe(Math.round(k.budgetArms[0]!.share * 7_800_000));
     expect(k.budgetArms[0]!.dailyBudgetMicros).toBeGreaterThan(7_200_000);
